@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every system package that weft's build, tests, examples and
+# benchmarks need, from Debian's archive. Idempotent: it installs only what is
+# missing, so running it again is cheap. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap   # Bazel 4.2.3, the build (offline; see third_party/bazel/)
+  g++               # the compiler (g++ 12, C++20 coroutines)
+  libasio-dev       # standalone Asio: interop and the benchmark peer
+  catch2            # Catch2 v2 single header: every test
+  libabsl-dev       # abseil: Mutex, Status, AnyInvocable, flags
+  libbenchmark-dev  # Google Benchmark (optional helpers in benches/)
+  pkg-config        # to read abseil's link line
+  python3           # benches/table.py turns JSON lines into the README table
+  wrk               # http_hello load generator (reactor benches)
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"
