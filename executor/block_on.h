@@ -1,0 +1,54 @@
+// block_on(task): runs a task to completion on the calling thread.
+//
+// What it is for: the entry point from synchronous code (main, a test, a
+// callback of another framework). The thread parks while the task waits,
+// and any waker (a reactor event, another thread) unparks it.
+//
+// Requires: not called from inside a weft task (that would block a worker).
+// Guarantees: returns the task's result or rethrows its exception. Tasks the
+// root spawns elsewhere (weft::spawn, an Executor) run there, not here.
+//
+// Example:
+//   int v = weft::block_on([]() -> weft::Task<int> { co_return 7; }());
+#ifndef WEFT_EXECUTOR_BLOCK_ON_H_
+#define WEFT_EXECUTOR_BLOCK_ON_H_
+
+#include <utility>
+
+#include "executor/parker.h"
+#include "executor/task.h"
+#include "executor/thread_root.h"
+
+namespace weft {
+
+namespace detail {
+// Hides the calling thread's worker context while block_on runs, so wakes
+// of a surrounding executor's tasks go to its shared queue, not to a local
+// slot this blocked thread cannot serve. Defined in executor.cc.
+class WorkerContextGuard {
+ public:
+  WorkerContextGuard() noexcept;
+  ~WorkerContextGuard();
+  WorkerContextGuard(const WorkerContextGuard&) = delete;
+  WorkerContextGuard& operator=(const WorkerContextGuard&) = delete;
+
+ private:
+  void* saved_worker_;
+  void* saved_local_;
+};
+}  // namespace detail
+
+template <class T>
+T block_on(Task<T> task) {
+  detail::WorkerContextGuard guard;
+  detail::Parker parker;
+  detail::ThreadRoot<T> root(std::move(task), &parker);
+  while (!root.poll()) {
+    if (!root.ready()) parker.park();
+  }
+  return root.take();
+}
+
+}  // namespace weft
+
+#endif  // WEFT_EXECUTOR_BLOCK_ON_H_

@@ -1,0 +1,156 @@
+// JoinHandle<T>: the owner's side of a spawned task.
+//
+// What it is for: `spawn` returns one. `co_await handle` gives the task's
+// result, or rethrows its exception. Destroying the handle cancels the task
+// (its frame is destroyed at its next suspension point, on its executor,
+// which runs the destructors of everything it held) unless `detach()` was
+// called first. `co_await handle.cancel()` cancels and reports whether the
+// task had already finished (then it hands back the result).
+//
+// Guarantees: awaiting a task that was cancelled (by its executor's
+// destruction, or by cancel()) throws weft::TaskCancelled. Awaiting a handle
+// twice, or a moved-from one, throws std::logic_error naming the mistake.
+// Any thread may destroy or detach a handle.
+//
+// Example:
+//   weft::JoinHandle<int> h = ex.spawn(compute());
+//   int v = co_await h;           // or: h.detach(); to let it run on alone
+#ifndef WEFT_EXECUTOR_JOIN_HANDLE_H_
+#define WEFT_EXECUTOR_JOIN_HANDLE_H_
+
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "executor/task.h"
+#include "executor/task_header.h"
+
+namespace weft {
+
+// Thrown by `co_await handle` when the task was cancelled before it finished.
+class TaskCancelled : public std::runtime_error {
+ public:
+  TaskCancelled() : std::runtime_error("weft: the task was cancelled before it finished") {}
+};
+
+// What cancel() reports: the result when the task had finished, else nothing.
+template <class T>
+struct CancelResult {
+  using type = std::optional<T>;
+};
+template <class T>
+struct CancelResult<T&> {
+  using type = T*;  // null when cancelled
+};
+template <>
+struct CancelResult<void> {
+  using type = bool;  // true when the task had finished
+};
+
+template <class T>
+class [[nodiscard]] JoinHandle {
+ public:
+  JoinHandle() noexcept = default;
+  // Internal: adopts the handle reference of a freshly spawned task.
+  explicit JoinHandle(detail::TaskHeader* task) noexcept : task_(task) {}
+  JoinHandle(JoinHandle&& o) noexcept
+      : task_(std::exchange(o.task_, nullptr)), consumed_(std::exchange(o.consumed_, false)) {}
+  JoinHandle& operator=(JoinHandle&& o) noexcept {
+    if (this != &o) {
+      reset(false);
+      task_ = std::exchange(o.task_, nullptr);
+      consumed_ = std::exchange(o.consumed_, false);
+    }
+    return *this;
+  }
+  ~JoinHandle() { reset(false); }
+
+  // Lets the task run to completion on its own; its result is dropped.
+  void detach() noexcept { reset(true); }
+
+  // Whether the task completed or was destroyed (a later await won't wait).
+  bool is_finished() const noexcept { return task_ && detail::join_finished(task_); }
+  explicit operator bool() const noexcept { return task_ != nullptr; }
+
+  class JoinAwaiter {
+   public:
+    explicit JoinAwaiter(JoinHandle* self) noexcept : self_(self) {}
+    bool await_ready() const {
+      self_->check_usable();
+      return detail::join_finished(self_->task_);
+    }
+    template <detail::WeftPromise P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      return detail::join_register(self_->task_, current_waker(h).release());
+    }
+    T await_resume() { return self_->take(); }
+
+   private:
+    JoinHandle* self_;
+  };
+  JoinAwaiter operator co_await() & noexcept { return JoinAwaiter(this); }
+  JoinAwaiter operator co_await() && noexcept { return JoinAwaiter(this); }
+
+  class CancelAwaiter {
+   public:
+    explicit CancelAwaiter(JoinHandle* self) : self_(self) {
+      self_->check_usable();
+      detail::handle_cancel(self_->task_);
+    }
+    bool await_ready() const noexcept { return detail::join_finished(self_->task_); }
+    template <detail::WeftPromise P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      return detail::join_register(self_->task_, current_waker(h).release());
+    }
+    typename CancelResult<T>::type await_resume() {
+      if (!self_->task_->has_output) {
+        self_->reset(false);
+        self_->consumed_ = true;
+        return {};
+      }
+      if constexpr (std::is_void_v<T>) {
+        self_->take();
+        return true;
+      } else if constexpr (std::is_reference_v<T>) {
+        return std::addressof(self_->take());
+      } else {
+        return std::optional<T>(self_->take());
+      }
+    }
+
+   private:
+    JoinHandle* self_;
+  };
+  // Cancels the task; the awaitable completes once the frame is gone (or the
+  // task had finished) and reports which.
+  CancelAwaiter cancel() { return CancelAwaiter(this); }
+
+ private:
+  void check_usable() const {
+    if (consumed_) throw std::logic_error("weft: a JoinHandle was awaited twice");
+    if (!task_) throw std::logic_error("weft: co_await on a moved-from or detached JoinHandle");
+  }
+  T take() {
+    consumed_ = true;
+    if (!task_->has_output) {
+      reset(false);
+      throw TaskCancelled();
+    }
+    struct Release {
+      JoinHandle* self;
+      ~Release() { self->reset(false); }  // drops the frame after the move
+    } release{this};
+    return detail::promise_of<T>(task_).take();
+  }
+  void reset(bool detach) noexcept {
+    if (task_) detail::handle_release(std::exchange(task_, nullptr), detach);
+  }
+
+  detail::TaskHeader* task_ = nullptr;
+  bool consumed_ = false;
+};
+
+}  // namespace weft
+
+#endif  // WEFT_EXECUTOR_JOIN_HANDLE_H_

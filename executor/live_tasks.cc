@@ -1,0 +1,58 @@
+#include "executor/live_tasks.h"
+
+namespace weft {
+namespace detail {
+namespace {
+uint32_t shard_for_this_thread(uint32_t shards) noexcept {
+  // Each thread sticks to one shard; threads are spread round-robin.
+  static std::atomic<uint32_t> next{0};
+  // relaxed: only distinctness matters, not ordering.
+  thread_local uint32_t mine = next.fetch_add(1, std::memory_order_relaxed);
+  return mine % shards;
+}
+}  // namespace
+
+void LiveTasks::insert(TaskHeader* t) noexcept {
+  uint32_t s = shard_for_this_thread(kShards);
+  Shard& sh = shards_[s];
+  std::lock_guard<std::mutex> lock(sh.mu);
+  t->live_shard.store(s, std::memory_order_relaxed);
+  t->live_prev = nullptr;
+  t->live_next = sh.head;
+  if (sh.head) sh.head->live_prev = t;
+  sh.head = t;
+}
+
+void LiveTasks::remove(TaskHeader* t) noexcept {
+  // relaxed: a hint for which lock to take; only take_all changes it after
+  // insert (to kTaken, under this same shard's lock), so re-read it there.
+  uint32_t s = t->live_shard.load(std::memory_order_relaxed);
+  if (s == kTaken) return;
+  Shard& sh = shards_[s];
+  std::lock_guard<std::mutex> lock(sh.mu);
+  if (t->live_shard.load(std::memory_order_relaxed) == kTaken) return;
+  if (t->live_prev) t->live_prev->live_next = t->live_next; else sh.head = t->live_next;
+  if (t->live_next) t->live_next->live_prev = t->live_prev;
+  t->live_prev = t->live_next = nullptr;
+}
+
+std::vector<TaskHeader*> LiveTasks::take_all() {
+  std::vector<TaskHeader*> all;
+  for (Shard& sh : shards_) {
+    std::lock_guard<std::mutex> lock(sh.mu);
+    for (TaskHeader* t = sh.head; t; t = t->live_next) {
+      // Listed means not finished, so the frame (and its reference) is
+      // alive: taking another is safe. It keeps the header alive for the
+      // caller even if a racing push destroys the task once remove() stops
+      // seeing it.
+      ref_inc(t);
+      t->live_shard.store(kTaken, std::memory_order_relaxed);
+      all.push_back(t);
+    }
+    sh.head = nullptr;
+  }
+  return all;
+}
+
+}  // namespace detail
+}  // namespace weft

@@ -1,0 +1,44 @@
+// LiveTasks: every task an executor has spawned that has not yet finished,
+// so that destroying the executor can destroy them (including tasks that are
+// suspended and referenced only by wakers somewhere else).
+//
+// Sharded intrusive lists (links in the TaskHeader, no allocation), each
+// under its own lock, so that workers spawning at once rarely contend.
+#ifndef WEFT_EXECUTOR_LIVE_TASKS_H_
+#define WEFT_EXECUTOR_LIVE_TASKS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include <mutex>
+#include "executor/task_header.h"
+
+namespace weft {
+namespace detail {
+
+class LiveTasks {
+ public:
+  void insert(TaskHeader* t) noexcept;
+  // Removes `t` unless take_all() already took it.
+  void remove(TaskHeader* t) noexcept;
+  // Empties every shard and returns the tasks that were in them, each with a
+  // reference taken for the caller (to drop with ref_dec). Later remove()
+  // calls for those tasks are no-ops.
+  std::vector<TaskHeader*> take_all();
+
+ private:
+  // 16 shards: more than the workers of a small machine, few enough to scan.
+  static constexpr uint32_t kShards = 16;
+  static constexpr uint32_t kTaken = ~uint32_t{0};  // live_shard after take_all
+
+  struct alignas(64) Shard {
+    std::mutex mu;
+    TaskHeader* head = nullptr;  // guarded by mu
+  };
+  Shard shards_[kShards];
+};
+
+}  // namespace detail
+}  // namespace weft
+
+#endif  // WEFT_EXECUTOR_LIVE_TASKS_H_

@@ -1,0 +1,114 @@
+#include "executor/local_executor.h"
+
+#include "executor/parker.h"
+#include "executor/scheduler_core.h"
+
+namespace weft {
+namespace detail {
+
+// The LocalCore whose tasks the calling thread is running, if any.
+thread_local void* t_local_core = nullptr;
+
+// Same fairness rule as Executor: look at the cross-thread queue first every
+// 61 ticks, so remote wakes are not starved by a busy local queue.
+inline constexpr uint32_t kLocalRemoteInterval = 61;
+
+class LocalCore final : public SchedulerCore {
+ public:
+  void schedule(TaskHeader* t) noexcept override {
+    if (t_local_core == this) {
+      push_local(t);
+    } else {
+      push_remote(t);
+    }
+  }
+
+  void submit(TaskHeader* t) noexcept {
+    adopt(t);
+    push_local(t);  // spawn happens on the owner thread
+  }
+
+  Parker* parker() noexcept { return &parker_; }
+
+  void work_until(RootBase& root) noexcept {
+    void* saved = std::exchange(t_local_core, this);
+    for (;;) {
+      if (root.poll()) break;
+      if (tick()) continue;
+      if (root.ready()) continue;
+      // A remote push or a root wake after our checks leaves a permit, so
+      // this cannot miss one.
+      if (injector_.is_empty()) parker_.park();
+    }
+    t_local_core = saved;
+  }
+
+  bool try_tick() noexcept {
+    void* saved = std::exchange(t_local_core, this);
+    bool ran = tick();
+    t_local_core = saved;
+    return ran;
+  }
+
+  void destroy() noexcept {
+    TaskHeader* queued = head_;
+    head_ = tail_ = nullptr;
+    shut_down(queued);
+    release();
+  }
+
+ private:
+  ~LocalCore() override = default;
+
+  void notify_remote() noexcept override { parker_.unpark(); }
+
+  void push_local(TaskHeader* t) noexcept {
+    t->next = nullptr;
+    if (tail_) tail_->next = t; else head_ = t;
+    tail_ = t;
+  }
+  TaskHeader* pop_local() noexcept {
+    TaskHeader* t = head_;
+    if (t) {
+      head_ = t->next;
+      if (!head_) tail_ = nullptr;
+      t->next = nullptr;
+    }
+    return t;
+  }
+  void drain_remote() noexcept {
+    size_t n = 0;
+    TaskHeader* chain = injector_.pop_batch(~size_t{0}, &n);
+    while (chain) {
+      TaskHeader* t = chain;
+      chain = t->next;
+      push_local(t);
+    }
+  }
+
+  bool tick() noexcept {
+    if (++ticks_ % kLocalRemoteInterval == 0 || !head_) drain_remote();
+    TaskHeader* t = pop_local();
+    if (!t) return false;
+    if (run_task(t) == RunResult::kReschedule) push_local(t);
+    return true;
+  }
+
+  Parker parker_;
+  // Owner thread only.
+  TaskHeader* head_ = nullptr;
+  TaskHeader* tail_ = nullptr;
+  uint32_t ticks_ = 0;
+};
+
+}  // namespace detail
+
+LocalExecutor::LocalExecutor() : core_(new detail::LocalCore()) {}
+LocalExecutor::~LocalExecutor() { core_->destroy(); }
+detail::Scheduler* LocalExecutor::scheduler() noexcept { return core_; }
+detail::Parker* LocalExecutor::parker() noexcept { return core_->parker(); }
+void LocalExecutor::submit(detail::TaskHeader* h) noexcept { core_->submit(h); }
+void LocalExecutor::work_until(detail::RootBase& root) noexcept { core_->work_until(root); }
+bool LocalExecutor::try_tick() { return core_->try_tick(); }
+
+}  // namespace weft

@@ -1,0 +1,71 @@
+// LocalExecutor: a single-threaded executor, for tasks that never leave
+// their thread (thread-per-core designs, GUI threads, tests).
+//
+// What it is for: the same spawn / run / try_tick as Executor, without work
+// stealing. Tasks run only on the thread inside run() or try_tick().
+//
+// Requires: spawn, run, try_tick and destruction on one thread at a time
+// (the owner). Wakers may still be sent anywhere: a wake from another thread
+// goes through a locked queue and unparks the owner.
+// Guarantees: FIFO order of spawned and woken tasks on the owner; the run
+// queue is a plain intrusive list (no atomics, no locks) for everything the
+// owner thread schedules. Destruction destroys every task it holds, once.
+//
+// Example:
+//   weft::LocalExecutor ex;
+//   auto h = ex.spawn(compute());
+//   int v = ex.run([&]() -> weft::Task<int> { co_return co_await h; }());
+#ifndef WEFT_EXECUTOR_LOCAL_EXECUTOR_H_
+#define WEFT_EXECUTOR_LOCAL_EXECUTOR_H_
+
+#include <utility>
+
+#include "executor/join_handle.h"
+#include "executor/task.h"
+#include "executor/thread_root.h"
+
+namespace weft {
+
+namespace detail {
+class LocalCore;
+}
+
+class LocalExecutor {
+ public:
+  LocalExecutor();
+  ~LocalExecutor();
+  LocalExecutor(const LocalExecutor&) = delete;
+  LocalExecutor& operator=(const LocalExecutor&) = delete;
+
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task) {
+    auto* h = detail::make_root(std::move(task), scheduler(),
+                                2 * detail::state::kRefOne | detail::state::kHandle |
+                                    detail::state::kScheduled);
+    submit(h);
+    return JoinHandle<T>(h);
+  }
+
+  // Runs tasks on the calling thread until `main` completes.
+  template <class T>
+  T run(Task<T> main) {
+    detail::ThreadRoot<T> root(std::move(main), parker());
+    work_until(root);
+    return root.take();
+  }
+
+  // Runs one scheduled task if there is one; returns whether it did.
+  bool try_tick();
+
+ private:
+  detail::Scheduler* scheduler() noexcept;
+  detail::Parker* parker() noexcept;
+  void submit(detail::TaskHeader* h) noexcept;
+  void work_until(detail::RootBase& root) noexcept;
+
+  detail::LocalCore* core_;
+};
+
+}  // namespace weft
+
+#endif  // WEFT_EXECUTOR_LOCAL_EXECUTOR_H_

@@ -1,0 +1,283 @@
+// Task<T>: weft's lazy coroutine type.
+//
+// What it is for: write asynchronous code as `Task<T> f() { ... co_return x; }`
+// and compose it with `co_await f()`. A Task does nothing until it is awaited
+// or handed to an executor (`spawn`, `run`, `block_on`).
+//
+// Guarantees:
+// - Awaiting a Task starts it; control passes between parent and child
+//   through the runner's trampoline (TaskHeader::transfer), so a chain of a
+//   million nested awaits uses constant stack in every build mode.
+// - The result, or the exception the body threw, is delivered to the awaiter.
+//   `Task<T&>` delivers a reference; `Task<void>` nothing.
+// - Every weft coroutine knows the task (TaskHeader) it runs in, so a leaf
+//   awaiter can take its Waker with `current_waker(h)`. Awaiting weft leaf
+//   awaiters from a coroutine type that is not weft's fails to compile.
+// - Misuse fails loudly: awaiting a moved-from Task, or a Task that already
+//   ran, throws std::logic_error naming the mistake in the awaiting coroutine.
+//
+// The frame is allocated with a TaskHeader in front of it (one allocation),
+// so a Task can become a spawned task without another allocation.
+//
+// Example:
+//   weft::Task<int> answer() { co_return 42; }
+//   weft::Task<int> twice() { co_return 2 * co_await answer(); }
+//   int x = weft::block_on(twice());  // 84
+#ifndef WEFT_EXECUTOR_TASK_H_
+#define WEFT_EXECUTOR_TASK_H_
+
+#include <concepts>
+#include <coroutine>
+#include <exception>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "executor/task_header.h"
+#include "executor/waker.h"
+
+namespace weft {
+
+template <class T = void>
+class Task;
+
+namespace detail {
+
+// The part of every weft promise that is independent of the result type.
+class PromiseBase {
+ public:
+  // One allocation for header and frame: [TaskHeader | frame].
+  static void* operator new(std::size_t size) {
+    void* block = ::operator new(kHeaderPrefix + size);
+    // Safety: placement new into the prefix reserved for the header.
+    auto* h = new (block) TaskHeader();
+    return frame_of(h);
+  }
+  static void operator delete(void* frame, std::size_t) noexcept {
+    TaskHeader* h = header_of_frame(frame);
+    // Fast path: nobody but the frame refers to the header (a task that was
+    // only awaited, or a spawned task whose handle and wakers are gone), so
+    // no other thread can touch it: free without an atomic RMW.
+    // acquire: pairs with the release in ref_dec of the other holders.
+    if (h->state.load(std::memory_order_acquire) >> state::kRefShift == 1) {
+      h->~TaskHeader();
+      ::operator delete(static_cast<void*>(h));
+      return;
+    }
+    ref_dec(h);
+  }
+
+  std::suspend_always initial_suspend() const noexcept { return {}; }
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> self) noexcept {
+      PromiseBase& p = self.promise();
+      if (p.continuation_) {
+        // Return to the parent through the runner's trampoline.
+        p.task_->resume_point = p.continuation_;
+        p.task_->transfer = true;
+        return;
+      }
+      // A root: tell the runner the task finished during this run.
+      p.task_->finished_in_run = true;
+    }
+    void await_resume() const noexcept {}
+  };
+  FinalAwaiter final_suspend() const noexcept { return {}; }
+
+  // The task this coroutine runs in (its root's header).
+  TaskHeader* task() const noexcept { return task_; }
+
+  // Internal: makes this coroutine the root of a task, with `self` its frame.
+  void make_root(TaskHeader* self, std::coroutine_handle<> frame) noexcept {
+    task_ = self;
+    self->resume_point = frame;
+  }
+  // Internal: this coroutine runs as a child of `parent` in `parent`'s task.
+  void set_parent(TaskHeader* task, std::coroutine_handle<> parent) noexcept {
+    task_ = task;
+    continuation_ = parent;
+  }
+
+ private:
+  TaskHeader* task_ = nullptr;
+  std::coroutine_handle<> continuation_;
+};
+
+template <class P>
+concept WeftPromise = std::derived_from<P, PromiseBase>;
+
+// Result storage for Task<T>.
+template <class T>
+class Promise : public PromiseBase {
+ public:
+  Task<T> get_return_object() noexcept;
+  template <class U>
+    requires std::convertible_to<U&&, T>
+  void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    result_.template emplace<1>(std::forward<U>(v));
+  }
+  void unhandled_exception() noexcept { result_.template emplace<2>(std::current_exception()); }
+
+  bool has_value() const noexcept { return result_.index() == 1; }
+  T take() {
+    if (result_.index() == 2) std::rethrow_exception(std::get<2>(result_));
+    return std::move(std::get<1>(result_));
+  }
+
+ private:
+  std::variant<std::monostate, T, std::exception_ptr> result_;
+};
+
+template <class T>
+class Promise<T&> : public PromiseBase {
+ public:
+  Task<T&> get_return_object() noexcept;
+  void return_value(T& v) noexcept { result_.template emplace<1>(std::addressof(v)); }
+  void unhandled_exception() noexcept { result_.template emplace<2>(std::current_exception()); }
+  bool has_value() const noexcept { return result_.index() == 1; }
+  T& take() {
+    if (result_.index() == 2) std::rethrow_exception(std::get<2>(result_));
+    return *std::get<1>(result_);
+  }
+
+ private:
+  std::variant<std::monostate, T*, std::exception_ptr> result_;
+};
+
+template <>
+class Promise<void> : public PromiseBase {
+ public:
+  Task<void> get_return_object() noexcept;
+  void return_void() noexcept { returned_ = true; }
+  void unhandled_exception() noexcept { error_ = std::current_exception(); }
+  bool has_value() const noexcept { return returned_; }
+  void take() {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::exception_ptr error_;
+  bool returned_ = false;
+};
+
+}  // namespace detail
+
+// Returns a Waker for the task that `h` runs in. Use inside await_suspend.
+template <detail::WeftPromise P>
+Waker current_waker(std::coroutine_handle<P> h) noexcept {
+  detail::TaskHeader* t = h.promise().task();
+  detail::ref_inc(t);
+  return Waker(t);
+}
+
+template <class T>
+class [[nodiscard]] Task {
+ public:
+  using promise_type = detail::Promise<T>;
+  using Handle = std::coroutine_handle<promise_type>;
+  using value_type = T;
+
+  Task() noexcept = default;
+  explicit Task(Handle h) noexcept : handle_(h) {}
+  Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  Task& operator=(Task&& other) noexcept {
+    if (this != &other) {
+      reset();
+      handle_ = std::exchange(other.handle_, {});
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() { reset(); }
+
+  explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
+
+  class Awaiter {
+   public:
+    explicit Awaiter(Handle h) noexcept : child_(h) {}
+    bool await_ready() const {
+      if (!child_) throw std::logic_error("weft: co_await on a moved-from or empty weft::Task");
+      if (child_.done() || child_.promise().task() != nullptr) {
+        throw std::logic_error("weft: co_await on a weft::Task that was already awaited");
+      }
+      return false;
+    }
+    template <detail::WeftPromise P>
+    void await_suspend(std::coroutine_handle<P> parent) noexcept {
+      detail::TaskHeader* task = parent.promise().task();
+      child_.promise().set_parent(task, parent);
+      // Start the child through the runner's trampoline (see
+      // TaskHeader::transfer): no stack growth however deep the chain.
+      task->resume_point = child_;
+      task->transfer = true;
+    }
+    T await_resume() { return child_.promise().take(); }
+
+   private:
+    Handle child_;
+  };
+  Awaiter operator co_await() const& noexcept { return Awaiter(handle_); }
+  Awaiter operator co_await() const&& noexcept { return Awaiter(handle_); }
+
+  // Internal: hands the frame to an executor or runner.
+  Handle release() noexcept { return std::exchange(handle_, {}); }
+
+ private:
+  void reset() noexcept {
+    if (handle_) {
+      // Safety: a Task owns its frame until released; the frame is suspended
+      // (never started, or finished at final_suspend).
+      std::exchange(handle_, {}).destroy();
+    }
+  }
+  Handle handle_;
+};
+
+namespace detail {
+template <class T>
+Task<T> Promise<T>::get_return_object() noexcept {
+  return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+template <class T>
+Task<T&> Promise<T&>::get_return_object() noexcept {
+  return Task<T&>(std::coroutine_handle<Promise<T&>>::from_promise(*this));
+}
+inline Task<void> Promise<void>::get_return_object() noexcept {
+  return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+
+// Turns a Task into the root of a spawned or run task with `scheduler`.
+// `initial_state` is the state word to start from (refs included).
+template <class T>
+TaskHeader* make_root(Task<T>&& task, Scheduler* scheduler, uint64_t initial_state) {
+  auto h = task.release();
+  if (!h) throw std::logic_error("weft: spawning a moved-from or empty weft::Task");
+  if (h.promise().task() != nullptr || h.done()) {
+    h.destroy();
+    throw std::logic_error("weft: spawning a weft::Task that was already awaited");
+  }
+  TaskHeader* header = header_of_frame(h.address());
+  header->scheduler = scheduler;
+  h.promise().make_root(header, h);
+  // relaxed: the header is not yet shared; the push that publishes it to
+  // another thread is a release.
+  header->state.store(initial_state, std::memory_order_relaxed);
+  return header;
+}
+
+template <class T>
+Promise<T>& promise_of(TaskHeader* h) noexcept {
+  return std::coroutine_handle<Promise<T>>::from_address(frame_of(h)).promise();
+}
+}  // namespace detail
+
+}  // namespace weft
+
+#endif  // WEFT_EXECUTOR_TASK_H_

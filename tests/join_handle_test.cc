@@ -1,0 +1,150 @@
+// JoinHandle: results, exceptions, cancel-on-drop, detach, cancel(), misuse.
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+
+#include "test_util.h"
+#include "weft.h"
+
+using weft_test::Counted;
+using weft_test::Gate;
+
+namespace {
+
+weft::Task<int> value_after(Gate& g, int v) {
+  co_await g;
+  co_return v;
+}
+
+weft::Task<int> parked_forever(Gate& g, std::atomic<int>* live, std::atomic<int>* destroyed,
+                               std::atomic<int>* resumed) {
+  Counted c(live, destroyed);
+  co_await g;
+  resumed->fetch_add(1);
+  co_return 1;
+}
+
+// Ticks `ex` until nothing is runnable.
+void drain(weft::LocalExecutor& ex) {
+  while (ex.try_tick()) {
+  }
+}
+
+}  // namespace
+
+TEST_CASE("JoinHandle delivers the result and the exception", "[join]") {
+  weft::Executor ex;
+  int r = ex.run([&]() -> weft::Task<int> {
+    auto ok = ex.spawn([]() -> weft::Task<int> { co_return 7; }());
+    auto bad = ex.spawn([]() -> weft::Task<int> {
+      throw std::invalid_argument("bad input");
+      co_return 0;
+    }());
+    int v = co_await ok;
+    try {
+      co_await bad;
+      FAIL("no exception");
+    } catch (const std::invalid_argument& e) {
+      CHECK(std::string(e.what()) == "bad input");
+    }
+    co_return v;
+  }());
+  CHECK(r == 7);
+}
+
+TEST_CASE("dropping a JoinHandle cancels the task at its suspension point", "[join][cancel]") {
+  std::atomic<int> live{0}, destroyed{0}, resumed{0};
+  Gate gate;
+  weft::LocalExecutor ex;
+  {
+    auto h = ex.spawn(parked_forever(gate, &live, &destroyed, &resumed));
+    drain(ex);
+    REQUIRE(gate.waiting() == 1);  // suspended on the gate
+    CHECK(live == 1);
+  }  // the handle goes: cancel
+  drain(ex);
+  CHECK(live == 0);
+  CHECK(destroyed == 1);  // exactly once
+  gate.open();            // a late wake through the stale waker: harmless
+  drain(ex);
+  CHECK(resumed == 0);
+  CHECK(destroyed == 1);
+}
+
+TEST_CASE("a task cancelled before it first ran never runs", "[join][cancel]") {
+  std::atomic<int> live{0}, destroyed{0}, resumed{0};
+  Gate gate;
+  gate.open();
+  weft::LocalExecutor ex;
+  { auto h = ex.spawn(parked_forever(gate, &live, &destroyed, &resumed)); }
+  drain(ex);
+  CHECK(resumed == 0);
+  CHECK(live == 0);  // Counted never constructed: the body never started
+  CHECK(destroyed == 0);
+}
+
+TEST_CASE("a detached task runs to completion", "[join][detach]") {
+  std::atomic<int> live{0}, destroyed{0}, resumed{0};
+  Gate gate;
+  weft::LocalExecutor ex;
+  ex.spawn(parked_forever(gate, &live, &destroyed, &resumed)).detach();
+  drain(ex);
+  CHECK(live == 1);
+  gate.open();
+  drain(ex);
+  CHECK(resumed == 1);
+  CHECK(destroyed == 1);
+  CHECK(live == 0);
+}
+
+TEST_CASE("cancel() reports whether the task had finished", "[join][cancel]") {
+  weft::LocalExecutor ex;
+  Gate never, opened;
+  opened.open();
+  auto pending = ex.spawn(value_after(never, 1));
+  auto done = ex.spawn(value_after(opened, 2));
+  auto out = ex.run([&]() -> weft::Task<std::pair<std::optional<int>, std::optional<int>>> {
+    co_await weft::yield_now();  // let both run once
+    auto a = co_await pending.cancel();
+    auto b = co_await done.cancel();
+    co_return std::make_pair(a, b);
+  }());
+  CHECK_FALSE(out.first.has_value());
+  REQUIRE(out.second.has_value());
+  CHECK(*out.second == 2);
+}
+
+TEST_CASE("awaiting a JoinHandle twice fails with a message", "[join][misuse]") {
+  weft::LocalExecutor ex;
+  auto h = ex.spawn([]() -> weft::Task<int> { co_return 1; }());
+  auto twice = [&]() -> weft::Task<int> {
+    int a = co_await h;
+    int b = co_await h;
+    co_return a + b;
+  };
+  CHECK_THROWS_WITH(ex.run(twice()), Catch::Contains("awaited twice"));
+}
+
+TEST_CASE("awaiting a moved-from JoinHandle fails with a message", "[join][misuse]") {
+  weft::LocalExecutor ex;
+  auto h = ex.spawn([]() -> weft::Task<int> { co_return 1; }());
+  auto use = [&]() -> weft::Task<int> {
+    auto mine = std::move(h);
+    int a = co_await mine;
+    int b = co_await h;
+    co_return a + b;
+  };
+  CHECK_THROWS_WITH(ex.run(use()), Catch::Contains("moved-from"));
+}
+
+TEST_CASE("JoinHandle::is_finished follows the task", "[join]") {
+  weft::LocalExecutor ex;
+  Gate g;
+  auto h = ex.spawn(value_after(g, 3));
+  drain(ex);
+  CHECK_FALSE(h.is_finished());
+  g.open();
+  drain(ex);
+  CHECK(h.is_finished());
+  CHECK(ex.run([&]() -> weft::Task<int> { co_return co_await h; }()) == 3);
+}

@@ -1,0 +1,15 @@
+// weft: a small C++20 coroutine runtime. This header includes the whole
+// public API; depend on //:weft.
+#ifndef WEFT_WEFT_H_
+#define WEFT_WEFT_H_
+
+#include "executor/block_on.h"
+#include "executor/executor.h"
+#include "executor/global.h"
+#include "executor/join_handle.h"
+#include "executor/local_executor.h"
+#include "executor/task.h"
+#include "executor/waker.h"
+#include "executor/yield.h"
+
+#endif  // WEFT_WEFT_H_
