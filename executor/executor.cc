@@ -77,6 +77,8 @@ class ExecutorCore final : public SchedulerCore {
 
   WorkerSlot* enter() {
     std::lock_guard<std::mutex> lock(slots_mu_);
+    // relaxed: slots_ and num_slots_ are only written under slots_mu_, which
+    // we hold; the lock orders us after every earlier writer.
     uint32_t n = num_slots_.load(std::memory_order_relaxed);
     WorkerSlot* slot = nullptr;
     for (uint32_t i = 0; i < n; ++i) {
@@ -101,7 +103,8 @@ class ExecutorCore final : public SchedulerCore {
     slot->in_use = true;
     slot->tick = 0;
     slot->rng ^= reinterpret_cast<uintptr_t>(&slot) | 1;
-    // relaxed: a heuristic for the search limit.
+    // relaxed: a count for the search limit and for the destructor's check;
+    // it publishes nothing (the slot itself is published above).
     num_workers_.fetch_add(1, std::memory_order_relaxed);
     retain();
     return slot;
@@ -124,6 +127,8 @@ class ExecutorCore final : public SchedulerCore {
       std::lock_guard<std::mutex> lock(slots_mu_);
       w->in_use = false;
     }
+    // relaxed: as in enter(); the user joins this thread before destroying
+    // the executor, which orders this before destroy()'s check.
     num_workers_.fetch_sub(1, std::memory_order_relaxed);
     if (rest.count) notify_one();
     release();
@@ -144,6 +149,8 @@ class ExecutorCore final : public SchedulerCore {
   bool try_tick() noexcept {
     TaskHeader* t = injector_.pop();
     if (!t) {
+      // acquire: pairs with enter()'s release stores, so each slot we read
+      // is constructed.
       uint32_t n = num_slots_.load(std::memory_order_acquire);
       for (uint32_t i = 0; i < n && !t; ++i) {
         t = slots_[i].load(std::memory_order_acquire)->queue.steal_one();
@@ -155,6 +162,7 @@ class ExecutorCore final : public SchedulerCore {
     return true;
   }
 
+  // relaxed: a snapshot (see enter()).
   size_t num_workers() const noexcept { return num_workers_.load(std::memory_order_relaxed); }
 
   // The Executor's destructor: see SchedulerCore for the steps.
@@ -164,6 +172,8 @@ class ExecutorCore final : public SchedulerCore {
       std::abort();
     }
     TaskHeader* queued = nullptr;
+    // acquire: pairs with enter()'s release stores (the slots are read here,
+    // on the destroying thread).
     uint32_t n = num_slots_.load(std::memory_order_acquire);
     for (uint32_t i = 0; i < n; ++i) {
       WorkerSlot* s = slots_[i].load(std::memory_order_acquire);
@@ -178,6 +188,8 @@ class ExecutorCore final : public SchedulerCore {
 
  private:
   ~ExecutorCore() override {
+    // relaxed: the last release() of the core acquired every holder's
+    // writes (see SchedulerCore::release).
     uint32_t n = num_slots_.load(std::memory_order_relaxed);
     for (uint32_t i = 0; i < n; ++i) delete slots_[i].load(std::memory_order_relaxed);
   }
@@ -241,6 +253,7 @@ class ExecutorCore final : public SchedulerCore {
   }
 
   TaskHeader* steal(WorkerSlot* w) noexcept {
+    // acquire: pairs with enter()'s release stores of slots_ and num_slots_.
     uint32_t n = num_slots_.load(std::memory_order_acquire);
     if (n <= 1) return nullptr;
     // xorshift: a cheap per-worker random start, so thieves spread out.
@@ -298,6 +311,8 @@ class ExecutorCore final : public SchedulerCore {
         wake = sleepers_.back();
         sleepers_.pop_back();
         wake->in_sleepers = false;
+        // relaxed: changed only under sleepers_mu_; the lock-free reader in
+        // notify_one orders itself with the seq_cst fences.
         num_sleepers_.fetch_sub(1, std::memory_order_relaxed);
         // The woken worker starts out searching (see unsleep()).
         num_searching_.fetch_add(1, std::memory_order_seq_cst);
@@ -311,6 +326,7 @@ class ExecutorCore final : public SchedulerCore {
       std::lock_guard<std::mutex> lock(sleepers_mu_);
       sleepers_.push_back(w);
       w->in_sleepers = true;
+      // relaxed: as in notify_one; the seq_cst fence below publishes it.
       num_sleepers_.fetch_add(1, std::memory_order_relaxed);
     }
     if (w->searching) {
@@ -334,6 +350,7 @@ class ExecutorCore final : public SchedulerCore {
         }
       }
       w->in_sleepers = false;
+      // relaxed: as in notify_one.
       num_sleepers_.fetch_sub(1, std::memory_order_relaxed);
     } else {
       w->searching = true;  // notify_one counted us as searching
@@ -342,6 +359,7 @@ class ExecutorCore final : public SchedulerCore {
 
   bool work_visible() const noexcept {
     if (!injector_.is_empty()) return true;
+    // acquire: pairs with enter()'s release stores of slots_ and num_slots_.
     uint32_t n = num_slots_.load(std::memory_order_acquire);
     for (uint32_t i = 0; i < n; ++i) {
       if (!slots_[i].load(std::memory_order_acquire)->queue.is_empty()) return true;

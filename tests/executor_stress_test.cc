@@ -19,11 +19,7 @@ weft::Task<void> mark(std::atomic<uint8_t>* slot, std::atomic<int>* left) {
 }  // namespace
 
 TEST_CASE("workers joining and leaving while 1,000,000 tasks run", "[executor][stress]") {
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-  constexpr int kTasks = 200'000;  // the sanitizers are ~10x slower
-#else
   constexpr int kTasks = 1'000'000;
-#endif
   auto runs = std::make_unique<std::atomic<uint8_t>[]>(kTasks);
   std::atomic<int> left{kTasks};
   weft::Executor ex;
