@@ -18,13 +18,15 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "executor/idle_poll.h"
 
 namespace weft {
 namespace detail {
 namespace {
 
-// The eventfd's epoll token: no slab index reaches it.
+// Tokens in the driver's epoll set; no slab index reaches them.
 constexpr uint64_t kWakeToken = std::numeric_limits<uint64_t>::max();
+constexpr uint64_t kIoToken = kWakeToken - 1;
 // Events fetched per epoll_wait: enough to drain a busy turn in one call.
 constexpr int kMaxEvents = 256;
 // Queued timer operations after which a pusher wakes the driver even though
@@ -54,22 +56,64 @@ void IoRegistration::deregister() noexcept {
   if (io_) Reactor::get().deregister(std::exchange(io_, nullptr), index_);
 }
 
+namespace {
+// Set once by the constructor; read by the idle-poll hooks.
+std::atomic<Reactor*> g_reactor{nullptr};
+Reactor* reactor_for_hooks() noexcept {
+  // acquire: pairs with the release store in the constructor.
+  return g_reactor.load(std::memory_order_acquire);
+}
+}  // namespace
+
 Reactor& Reactor::get() {
   // Leaked: the driver thread and late deregistrations may outlive statics.
   static Reactor* r = new Reactor();
   return *r;
 }
 
+int Reactor::hook_poll() noexcept { return reactor_for_hooks()->poll_io(0); }
+
+void Reactor::hook_awake() noexcept {
+  // seq_cst: see arm_driver_io / driver_main.
+  reactor_for_hooks()->awake_pollers_.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void Reactor::hook_parking() noexcept {
+  Reactor* r = reactor_for_hooks();
+  // seq_cst: Dekker with the driver, which clears io_armed_ and then reads
+  // awake_pollers_: either it sees our decrement or we see its clear.
+  if (r->awake_pollers_.fetch_sub(1, std::memory_order_seq_cst) == 1) r->arm_driver_io();
+}
+
+void Reactor::arm_driver_io() noexcept {
+  if (io_armed_.exchange(true, std::memory_order_seq_cst)) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.u64 = kIoToken;
+  // Re-arming re-checks readiness: events already waiting fire at once.
+  if (epoll_ctl(driver_fd_, EPOLL_CTL_MOD, epfd_, &ev) != 0) die("epoll_ctl(re-arm io)");
+}
+
 Reactor::Reactor() : start_(Clock::now()), wheel_(0) {
   ignore_default_sigpipe();
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) die("epoll_create1");
+  driver_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (driver_fd_ < 0) die("epoll_create1");
   evfd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (evfd_ < 0) die("eventfd");
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLET;
   ev.data.u64 = kWakeToken;
-  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev) != 0) die("epoll_ctl(eventfd)");
+  if (epoll_ctl(driver_fd_, EPOLL_CTL_ADD, evfd_, &ev) != 0) die("epoll_ctl(eventfd)");
+  ev.events = EPOLLIN | EPOLLONESHOT;  // armed: no task thread is awake yet
+  ev.data.u64 = kIoToken;
+  if (epoll_ctl(driver_fd_, EPOLL_CTL_ADD, epfd_, &ev) != 0) die("epoll_ctl(io epoll)");
+  // release: pairs with reactor_for_hooks().
+  g_reactor.store(this, std::memory_order_release);
+  static const IdlePollHooks kHooks = {&Reactor::hook_poll, &Reactor::hook_awake,
+                                       &Reactor::hook_parking};
+  set_idle_poll_hooks(&kHooks);
   driver_ = std::thread([this] { driver_main(); });
   pthread_setname_np(driver_.native_handle(), "weft-reactor");
   driver_.detach();
@@ -261,22 +305,36 @@ void Reactor::driver_main() noexcept {
       const uint64_t now = now_ms();
       timeout = *next <= now ? 0 : static_cast<int>(std::min<uint64_t>(*next - now, 1u << 30));
     }
-    const int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
+    const int n = epoll_wait(driver_fd_, events, 2, timeout);
     if (n < 0) {
       if (errno == EINTR) continue;
       die("epoll_wait");
     }
     for (int i = 0; i < n; ++i) {
-      const uint64_t tok = events[i].data.u64;
-      if (tok == kWakeToken) {
+      if (events[i].data.u64 == kWakeToken) {
         uint64_t drained;
         [[maybe_unused]] ssize_t r = read(evfd_, &drained, sizeof drained);
         continue;
       }
-      slab_.get(static_cast<uint32_t>(tok >> 32))
-          ->on_event(static_cast<uint32_t>(tok), events[i].events);
+      // The one-shot I/O watch fired and is now disarmed.
+      // seq_cst: Dekker with hook_parking (see there).
+      io_armed_.store(false, std::memory_order_seq_cst);
+      poll_io(0);
+      // Keep watching only while no task thread is awake to poll.
+      if (awake_pollers_.load(std::memory_order_seq_cst) == 0) arm_driver_io();
     }
   }
+}
+
+int Reactor::poll_io(int timeout_ms) noexcept {
+  epoll_event events[kMaxEvents];
+  const int n = epoll_wait(epfd_, events, kMaxEvents, timeout_ms);
+  for (int i = 0; i < n; ++i) {
+    const uint64_t tok = events[i].data.u64;
+    slab_.get(static_cast<uint32_t>(tok >> 32))
+        ->on_event(static_cast<uint32_t>(tok), events[i].events);
+  }
+  return n > 0 ? n : 0;
 }
 
 }  // namespace detail
