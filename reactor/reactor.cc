@@ -185,11 +185,12 @@ Reactor::Clock::time_point Reactor::from_ms(uint64_t ms) const noexcept {
   return start_ + std::chrono::milliseconds(ms);
 }
 
-void Reactor::push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e) noexcept {
+void Reactor::push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e,
+                      TimerEntry* TimerEntry::*link) noexcept {
   // relaxed load: the CAS below re-reads.
   TimerEntry* head = stack.load(std::memory_order_relaxed);
   do {
-    e->next_op = head;
+    e->*link = head;
     // seq_cst: release publishes the entry to the driver's exchange; seq_cst
     // also orders this push before our read of sleep_until_ms_ (Dekker with
     // the driver, which stores sleep_until_ms_ then reads the stacks).
@@ -200,7 +201,7 @@ void Reactor::push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e) noexcept {
 void Reactor::submit_timer(TimerEntry* e) noexcept {
   // Read before the push: once pushed, the driver may free a cancelled entry.
   const uint64_t deadline = e->when_ms;
-  push_op(inserts_, e);
+  push_op(inserts_, e, &TimerEntry::next_insert);
   // relaxed: a count; the driver resets it when it takes the stacks.
   const uint32_t ops = pending_ops_.fetch_add(1, std::memory_order_relaxed) + 1;
   // seq_cst: the other half of the Dekker pair in push_op.
@@ -221,7 +222,7 @@ void Reactor::cancel_timer(TimerEntry* e) noexcept {
   if (e->state.compare_exchange_strong(expected, TimerEntry::kCancelled,
                                        std::memory_order_acq_rel, std::memory_order_acquire)) {
     // Our reference travels with the cancel operation.
-    push_op(cancels_, e);
+    push_op(cancels_, e, &TimerEntry::next_cancel);
     if (pending_ops_.fetch_add(1, std::memory_order_relaxed) + 1 == kOpsBeforeWake) wake_driver();
   } else {
     e->unref();
@@ -242,7 +243,7 @@ void Reactor::run_timers() noexcept {
   TimerEntry* can = cancels_.exchange(nullptr, std::memory_order_acquire);
   pending_ops_.store(0, std::memory_order_relaxed);
   for (TimerEntry* e = ins; e;) {
-    TimerEntry* next = e->next_op;
+    TimerEntry* next = e->next_insert;
     // acquire: pairs with cancel_timer's CAS (a cancelled entry is left to
     // its cancel operation).
     if (e->state.load(std::memory_order_acquire) == TimerEntry::kPending) {
@@ -254,7 +255,7 @@ void Reactor::run_timers() noexcept {
     e = next;
   }
   for (TimerEntry* e = can; e;) {
-    TimerEntry* next = e->next_op;
+    TimerEntry* next = e->next_cancel;
     if (e->linked()) {
       wheel_.remove(e);
       e->unref();  // the driver's reference, held by the wheel

@@ -133,7 +133,8 @@ class Reactor {
   void driver_main() noexcept;
   void run_timers() noexcept;
   void wake_driver() noexcept;
-  void push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e) noexcept;
+  void push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e,
+               TimerEntry* TimerEntry::*link) noexcept;
 
   // Polls the I/O epoll fd and wakes the tasks of what it finds; any thread.
   int poll_io(int timeout_ms) noexcept;
