@@ -84,7 +84,10 @@ class [[nodiscard]] JoinHandle {
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
       return detail::join_register(self_->task_, current_waker(h).release());
     }
-    T await_resume() { return self_->take(); }
+    T await_resume() {
+      self_->check_not_spurious();
+      return self_->take();
+    }
 
    private:
     JoinHandle* self_;
@@ -104,6 +107,7 @@ class [[nodiscard]] JoinHandle {
       return detail::join_register(self_->task_, current_waker(h).release());
     }
     typename CancelResult<T>::type await_resume() {
+      self_->check_not_spurious();
       if (!self_->task_->has_output) {
         self_->reset(false);
         self_->consumed_ = true;
@@ -127,6 +131,16 @@ class [[nodiscard]] JoinHandle {
   CancelAwaiter cancel() { return CancelAwaiter(this); }
 
  private:
+  // Resumed before the task finished: someone woke this task with a Waker
+  // kept from an earlier suspension (see waker.h). Fail loudly.
+  void check_not_spurious() {
+    if (!detail::join_finished(task_)) {
+      detail::handle_release(std::exchange(task_, nullptr), /*detach=*/true);
+      throw std::logic_error(
+          "weft: a task awaiting a JoinHandle was woken before the task finished: a Waker "
+          "was kept and used after the suspension it was taken for");
+    }
+  }
   void check_usable() const {
     if (consumed_) throw std::logic_error("weft: a JoinHandle was awaited twice");
     if (!task_) throw std::logic_error("weft: co_await on a moved-from or detached JoinHandle");
