@@ -3,6 +3,9 @@
 #ifndef WEFT_WEFT_H_
 #define WEFT_WEFT_H_
 
+#include "blocking_pool/blocking_job.h"
+#include "blocking_pool/pool.h"
+#include "blocking_pool/unblock.h"
 #include "executor/block_on.h"
 #include "executor/executor.h"
 #include "executor/global.h"
