@@ -7,9 +7,15 @@
 // `Unblock<T>`), and the task awaits the result without holding a worker.
 //
 // Policy (the numbers are named constants in pool.cc, each with its reason):
-// - Threads are started on demand: when a job is queued and more jobs wait
-//   than there are idle threads, one more thread starts, up to the limit.
-//   A pool that is never used starts no thread.
+// - Threads are started on demand. When a job is queued and no thread is
+//   idle, one more starts at once, up to the eager count (one per CPU, at
+//   least 2): enough to keep the cores busy with short jobs. Past that, a monitor thread (`weft-blocking-m`) watches
+//   the queue: if jobs wait and none has started for kBlockedAfter
+//   (100 us), the running jobs are presumed blocked, not merely busy, and
+//   it starts one more thread; again every 100 us while that holds. So a
+//   burst of 100,000 short jobs runs on a handful of threads (with
+//   immediate growth it started ~500), and jobs that block get a new thread
+//   within about a tenth of a millisecond. A pool never used starts none.
 // - The limit is `WEFT_BLOCKING_MAX_THREADS` for the global pool (default
 //   500, as smol), or BlockingPoolOptions::max_threads; set_max_threads()
 //   changes it at run time. Above the limit jobs wait in the FIFO queue.
@@ -80,6 +86,10 @@ struct BlockingPoolOptions {
   size_t max_threads = 500;
   // An idle thread exits after this long without work.
   std::chrono::milliseconds idle_timeout{500};
+  // Threads started at once when a job finds none idle; 0: one per CPU, at
+  // least 2. Past these, threads are added only while the busy ones appear
+  // blocked (see the policy above).
+  size_t eager_threads = 0;
   // Null: pthread_create.
   ThreadCreateFn create_thread = nullptr;
 };

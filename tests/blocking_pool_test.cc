@@ -74,6 +74,24 @@ TEST_CASE("the pool grows while jobs block, and shrinks when idle", "[pool]") {
   CHECK(pool.stats().threads_started == kJobs + 1);
 }
 
+TEST_CASE("past the eager threads, blocked jobs still get new threads", "[pool]") {
+  // One eager thread; the first job blocks until the second has run, so
+  // only the monitor (which sees no job start while one waits) can unblock
+  // it by starting a second thread.
+  weft::BlockingPool pool({.eager_threads = 1});
+  Flag second_ran;
+  auto first = pool.spawn([&] {
+    second_ran.wait();
+    return 1;
+  });
+  auto second = pool.spawn([&] {
+    second_ran.raise();
+    return 2;
+  });
+  CHECK(first.wait() + second.wait() == 3);
+  CHECK(pool.stats().threads_started == 2);
+}
+
 TEST_CASE("idle threads are reused instead of starting new ones", "[pool]") {
   weft::BlockingPool pool({.idle_timeout = 60s});
   for (int i = 0; i < 100; ++i) CHECK(pool.spawn([i] { return i; }).wait() == i);
