@@ -4,6 +4,11 @@
 #define WEFT_WEFT_H_
 
 #include "blocking_pool/blocking_job.h"
+#include "blocking_pool/fs_copy.h"
+#include "blocking_pool/fs_file.h"
+#include "blocking_pool/fs_metadata.h"
+#include "blocking_pool/fs_ops.h"
+#include "blocking_pool/fs_read_dir.h"
 #include "blocking_pool/pool.h"
 #include "blocking_pool/unblock.h"
 #include "executor/block_on.h"

@@ -1,6 +1,7 @@
 #include "blocking_pool/pool.h"
 
 #include <pthread.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -304,6 +305,14 @@ void spin_for_job(PoolShared& p, std::unique_lock<std::mutex>& lock)
 void* worker_main(void* arg) {
   std::unique_ptr<ThreadStart> start(static_cast<ThreadStart*>(arg));
   pthread_setname_np(pthread_self(), thread_name(start->index).c_str());
+  // A job writing to a pipe whose reader is gone (Unblock over stdout, a
+  // File on a FIFO) gets EPIPE, as a value, instead of SIGPIPE killing the
+  // process (DESIGN.md: a peer reset never raises SIGPIPE). The signal is
+  // blocked for this thread only; the process's disposition is untouched.
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
   PoolShared& p = *start->pool;
 
   std::unique_lock<std::mutex> lock(p.mu);

@@ -34,6 +34,8 @@
 //   debugger or `top -H` shows how many there are). Linux allows 15
 //   characters, so from N = 10 the name is shortened from the prefix's end:
 //   `weft-blocking10`, `weft-blockin100`.
+// - Pool threads block SIGPIPE: a job that writes to a pipe with no reader
+//   gets EPIPE back instead of the signal killing the process.
 // - The global pool is created on first use and never destroyed: its threads
 //   are detached and sleep on state that is never freed, so the process can
 //   exit (return from main, exit()) with idle pool threads around, and no

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -257,4 +258,17 @@ TEST_CASE("destroying a pool waits for its queued jobs", "[pool]") {
 TEST_CASE("the global pool reads WEFT_BLOCKING_MAX_THREADS", "[pool]") {
   // tests/BUILD.bazel sets WEFT_BLOCKING_MAX_THREADS=7 for this test.
   CHECK(weft::BlockingPool::global().stats().max_threads == 7);
+}
+
+TEST_CASE("a job writing to a closed pipe gets EPIPE, not SIGPIPE", "[pool]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::close(fds[0]);
+  weft::BlockingPool pool;
+  int err = pool.spawn([fd = fds[1]] {
+    char c = 'x';
+    return ::write(fd, &c, 1) < 0 ? errno : 0;
+  }).wait();
+  ::close(fds[1]);
+  CHECK(err == EPIPE);
 }
