@@ -3,6 +3,7 @@
 #ifndef WEFT_WEFT_H_
 #define WEFT_WEFT_H_
 
+#include "blocking_pool/blocking_io.h"
 #include "blocking_pool/blocking_job.h"
 #include "blocking_pool/fs_copy.h"
 #include "blocking_pool/fs_file.h"
@@ -11,6 +12,7 @@
 #include "blocking_pool/fs_read_dir.h"
 #include "blocking_pool/pool.h"
 #include "blocking_pool/unblock.h"
+#include "blocking_pool/unblock_io.h"
 #include "executor/block_on.h"
 #include "executor/executor.h"
 #include "executor/global.h"

@@ -5,6 +5,7 @@
 #define WEFT_TESTS_FS_TEST_UTIL_H_
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
