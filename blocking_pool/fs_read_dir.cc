@@ -81,11 +81,10 @@ ReadDir::ReadDir(std::shared_ptr<detail::DirStream> stream, detail::DirBatch fir
 
 ReadDir::ReadDir(ReadDir&&) noexcept = default;
 ReadDir& ReadDir::operator=(ReadDir&&) noexcept = default;
-// A batch still being read is detached: its job holds the stream, which
-// closes the directory when the job ends.
-ReadDir::~ReadDir() {
-  if (pending_) pending_->detach();
-}
+// A batch in flight is abandoned with its handle: skipped if it has not
+// started; either way its job holds the stream, which closes the directory
+// when the job is done with it.
+ReadDir::~ReadDir() = default;
 
 void ReadDir::prefetch() {
   if (end_ || pending_ || !stream_) return;

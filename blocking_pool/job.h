@@ -125,6 +125,9 @@ class JobBase {
     // acq_rel: release pairs with finish()'s acquire, which then owns the
     // reference; acquire (also on failure) pairs with finish()'s release of
     // the result when we find kDone.
+    // Safety: a TaskHeader is at least 8-aligned and never at an address
+    // below kLastState, so the stored word cannot be mistaken for a state;
+    // only the exchanges below turn it back into a pointer.
     if (waiter_.compare_exchange_strong(expected, reinterpret_cast<uintptr_t>(task),
                                         std::memory_order_acq_rel, std::memory_order_acquire)) {
       return true;
@@ -173,6 +176,8 @@ class JobBase {
     // release orders our last reads of the result before the pool thread's
     // unref can free it.
     uintptr_t prev = waiter_.exchange(detach ? kDetached : kAbandoned, std::memory_order_acq_rel);
+    // Safety: values above kLastState were stored by register_waker from a
+    // TaskHeader* whose reference we now own (see the header comment).
     if (prev > kLastState) Waker drop(reinterpret_cast<TaskHeader*>(prev));
     unref();
   }
@@ -197,12 +202,15 @@ class JobBase {
       // alive until it returns from wait_blocking().
       waiter_.notify_all();
     } else if (prev > kLastState) {
+      // Safety: as in release_handle; the exchange made the reference ours.
       Waker(reinterpret_cast<TaskHeader*>(prev)).wake();
     }
   }
 
   void unref() noexcept {
     // acq_rel: the usual shared ownership protocol (see header comment).
+    // Safety: every Job is made by `new` in BlockingPool::spawn, and the
+    // last reference is the last user: nobody touches it after this.
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
@@ -279,6 +287,8 @@ class Job final : public JobResult<JobValue<F>> {
 
   void destroy_fn() noexcept {
     fn_done_ = true;
+    // Safety: fn_ was constructed in the constructor and is destroyed once:
+    // here (after it ran, or instead of running) or, if never run, in ~Job.
     fn_.~F();
   }
 

@@ -29,10 +29,10 @@ constexpr size_t kDefaultMaxThreads = 500;
 // Values of WEFT_BLOCKING_MAX_THREADS above this are refused as typos.
 constexpr size_t kMaxThreadsCap = 100'000;
 // How long a thread waits for work before it exits. Starting a thread costs
-// ~30 µs here; an idle thread costs one timed wait and an untouched stack.
+// 7-60 us here; an idle thread costs one timed wait and an untouched stack.
 // Half a second keeps the threads of any workload whose bursts come faster
 // than 2 Hz (so a steady stream of file reads never pays for a thread
-// start: 30 µs per 500 ms is 0.006 %), and still hands a burst's threads
+// start: at most 60 us per 500 ms, 0.012 %), and still hands a burst's threads
 // back to the OS within a moment a person would call "right away". smol
 // uses the same value; tokio's 10 s keeps memory for longer for no
 // measurable gain.

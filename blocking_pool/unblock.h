@@ -18,8 +18,7 @@
 //
 // g++ 12 (Debian 12's compiler): a lambda whose captures have destructors,
 // written as a temporary *inside* a co_await expression, is destroyed twice
-// by g++ 12.2 (a compiler bug in coroutine temporaries; clang and later g++
-// are fine). So with move-only or owning captures, build the job in its own
+// by g++ 12.2 (a compiler bug in coroutine temporaries; clang 14 is fine). So with move-only or owning captures, build the job in its own
 // statement, or pass the values as arguments:
 //   auto job = weft::unblock([buf = std::move(buf)] { return parse(buf); });
 //   auto r = co_await job;                                         // fine
