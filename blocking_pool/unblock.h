@@ -18,8 +18,9 @@
 //
 // g++ 12 (Debian 12's compiler): a lambda whose captures have destructors,
 // written as a temporary *inside* a co_await expression, is destroyed twice
-// by g++ 12.2 (a compiler bug in coroutine temporaries; clang 14 is fine). So with move-only or owning captures, build the job in its own
-// statement, or pass the values as arguments:
+// by g++ 12.2 (a compiler bug in coroutine temporaries; clang 14 is fine).
+// So with move-only or owning captures, build the job in its own statement,
+// or pass the values as arguments:
 //   auto job = weft::unblock([buf = std::move(buf)] { return parse(buf); });
 //   auto r = co_await job;                                         // fine
 //   auto r = co_await weft::unblock(parse_owned, std::move(buf));  // fine
