@@ -1,0 +1,27 @@
+#include "blocking_pool/fs_error.h"
+
+#include <string>
+
+namespace weft::fs::detail {
+namespace {
+// Debian's abseil is built with its own absl::string_view (not an alias of
+// std::string_view), so messages are put together as std::string.
+std::string quoted(const std::filesystem::path& p) { return "\"" + p.native() + "\""; }
+}  // namespace
+
+absl::Status errno_error(int err, std::string_view op, const std::filesystem::path& path) {
+  // ErrnoToStatus appends ": " and the system's message for `err`.
+  return absl::ErrnoToStatus(err, std::string(op) + " " + quoted(path));
+}
+
+absl::Status errno_error(int err, std::string_view op, const std::filesystem::path& from,
+                         const std::filesystem::path& to) {
+  return absl::ErrnoToStatus(err, std::string(op) + " " + quoted(from) + " to " + quoted(to));
+}
+
+absl::Status path_error(absl::StatusCode code, std::string_view op,
+                        const std::filesystem::path& path, std::string_view what) {
+  return absl::Status(code, std::string(op) + " " + quoted(path) + ": " + std::string(what));
+}
+
+}  // namespace weft::fs::detail

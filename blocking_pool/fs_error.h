@@ -1,0 +1,32 @@
+// How fs:: reports a failed system call: an absl::Status whose code follows
+// errno (ENOENT -> NotFound, EACCES/EPERM -> PermissionDenied, EEXIST ->
+// AlreadyExists, ENOTDIR/EISDIR/ENOTEMPTY -> FailedPrecondition, ...; the
+// mapping is absl::ErrnoToStatusCode) and whose message names the
+// operation and the path, then keeps the system's own message:
+//
+//   open "/tmp/missing.txt": No such file or directory
+//   rename "/a" to "/b": Permission denied
+//
+// Internal to blocking_pool/; the codes and messages are the public contract.
+#ifndef WEFT_BLOCKING_POOL_FS_ERROR_H_
+#define WEFT_BLOCKING_POOL_FS_ERROR_H_
+
+#include <filesystem>
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace weft::fs::detail {
+
+// `op "path": <strerror(err)>`, coded after `err`.
+absl::Status errno_error(int err, std::string_view op, const std::filesystem::path& path);
+// `op "from" to "to": <strerror(err)>`.
+absl::Status errno_error(int err, std::string_view op, const std::filesystem::path& from,
+                         const std::filesystem::path& to);
+// A failure that has no errno: `op "path": what`, with `code`.
+absl::Status path_error(absl::StatusCode code, std::string_view op,
+                        const std::filesystem::path& path, std::string_view what);
+
+}  // namespace weft::fs::detail
+
+#endif  // WEFT_BLOCKING_POOL_FS_ERROR_H_

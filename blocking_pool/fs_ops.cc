@@ -1,0 +1,215 @@
+#include "blocking_pool/fs_ops.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "blocking_pool/fs_error.h"
+#include "blocking_pool/unblock.h"
+#include "blocking_pool/unique_fd.h"
+
+namespace weft::fs {
+namespace detail {
+namespace {
+
+// First read of a file whose size stat(2) does not know (procfs, pipes).
+constexpr size_t kUnknownSizeChunk = 64 * 1024;
+
+template <class Buffer>
+absl::StatusOr<Buffer> read_file(const std::filesystem::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return errno_error(errno, "open", path);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return errno_error(errno, "stat", path);
+  Buffer out;
+  // One read more than the size, to see the end (files may grow meanwhile,
+  // and procfs files report size 0).
+  size_t want = st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : kUnknownSizeChunk;
+  size_t len = 0;
+  for (;;) {
+    if (out.size() - len < want) out.resize(len + want);
+    ssize_t n = ::read(fd.get(), out.data() + len, out.size() - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(errno, "read", path);
+    }
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
+    want = len < kUnknownSizeChunk ? kUnknownSizeChunk : len;  // grow geometrically
+  }
+  out.resize(len);
+  return out;
+}
+
+bool is_dir_at(int dirfd, const char* name) {
+  struct stat st;
+  return ::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Removes everything inside the directory open as `dir` (owned); `path`
+// names it for error messages.
+absl::Status remove_contents(UniqueFd dir, const std::filesystem::path& path) {
+  int dfd = dir.get();
+  DIR* d = ::fdopendir(dir.release());
+  if (!d) return errno_error(errno, "opendir", path);
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(d, &::closedir);
+  for (;;) {
+    errno = 0;
+    struct dirent* e = ::readdir(d);
+    if (!e) {
+      if (errno != 0) return errno_error(errno, "readdir", path);
+      return absl::OkStatus();
+    }
+    const char* name = e->d_name;
+    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
+    bool is_dir = e->d_type == DT_DIR || (e->d_type == DT_UNKNOWN && is_dir_at(dfd, name));
+    std::filesystem::path child = path / name;
+    if (is_dir) {
+      UniqueFd sub(::openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub) {
+        if (errno == ENOENT) continue;  // removed meanwhile
+        return errno_error(errno, "open", child);
+      }
+      if (absl::Status st = remove_contents(std::move(sub), child); !st.ok()) return st;
+      if (::unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        return errno_error(errno, "rmdir", child);
+      }
+    } else if (::unlinkat(dfd, name, 0) != 0 && errno != ENOENT) {
+      return errno_error(errno, "unlink", child);
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> read_now(const std::filesystem::path& path) {
+  return read_file<std::string>(path);
+}
+
+absl::Status write_now(const std::filesystem::path& path, const void* data, size_t size) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  if (!fd) return errno_error(errno, "open", path);
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd.get(), p, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(errno, "write", path);
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  if (int err = fd.close()) return errno_error(err, "close", path);
+  return absl::OkStatus();
+}
+
+absl::Status create_dir_all_now(const std::filesystem::path& path) {
+  if (path.empty()) return absl::OkStatus();
+  if (::mkdir(path.c_str(), 0777) == 0) return absl::OkStatus();
+  int err = errno;
+  if (err == ENOENT) {
+    std::filesystem::path parent = path.parent_path();
+    if (!parent.empty() && parent != path) {
+      if (absl::Status st = create_dir_all_now(parent); !st.ok()) return st;
+      if (::mkdir(path.c_str(), 0777) == 0) return absl::OkStatus();
+      err = errno;
+    }
+  }
+  if (err == EEXIST) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return absl::OkStatus();
+  }
+  return errno_error(err, "mkdir", path);
+}
+
+absl::Status remove_dir_all_now(const std::filesystem::path& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return errno_error(errno, "lstat", path);
+  if (S_ISLNK(st.st_mode)) {
+    if (::unlink(path.c_str()) != 0) return errno_error(errno, "unlink", path);
+    return absl::OkStatus();
+  }
+  if (!S_ISDIR(st.st_mode)) return errno_error(ENOTDIR, "remove_dir_all", path);
+  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) return errno_error(errno, "open", path);
+  if (absl::Status s = remove_contents(std::move(dir), path); !s.ok()) return s;
+  if (::rmdir(path.c_str()) != 0) return errno_error(errno, "rmdir", path);
+  return absl::OkStatus();
+}
+
+}  // namespace detail
+
+BlockingJob<absl::StatusOr<std::vector<std::byte>>> read(std::filesystem::path path) {
+  return unblock(
+      [path = std::move(path)] { return detail::read_file<std::vector<std::byte>>(path); });
+}
+
+BlockingJob<absl::StatusOr<std::string>> read_to_string(std::filesystem::path path) {
+  return unblock([path = std::move(path)] { return detail::read_now(path); });
+}
+
+BlockingJob<absl::Status> write(std::filesystem::path path, std::string data) {
+  return unblock([path = std::move(path), data = std::move(data)] {
+    return detail::write_now(path, data.data(), data.size());
+  });
+}
+
+BlockingJob<absl::Status> write(std::filesystem::path path, std::span<const std::byte> data) {
+  return unblock([path = std::move(path), data = std::vector<std::byte>(data.begin(), data.end())] {
+    return detail::write_now(path, data.data(), data.size());
+  });
+}
+
+BlockingJob<absl::Status> create_dir(std::filesystem::path path) {
+  return unblock([path = std::move(path)]() -> absl::Status {
+    if (::mkdir(path.c_str(), 0777) != 0) return detail::errno_error(errno, "mkdir", path);
+    return absl::OkStatus();
+  });
+}
+
+BlockingJob<absl::Status> create_dir_all(std::filesystem::path path) {
+  return unblock([path = std::move(path)] { return detail::create_dir_all_now(path); });
+}
+
+BlockingJob<absl::Status> remove_file(std::filesystem::path path) {
+  return unblock([path = std::move(path)]() -> absl::Status {
+    if (::unlink(path.c_str()) != 0) return detail::errno_error(errno, "unlink", path);
+    return absl::OkStatus();
+  });
+}
+
+BlockingJob<absl::Status> remove_dir(std::filesystem::path path) {
+  return unblock([path = std::move(path)]() -> absl::Status {
+    if (::rmdir(path.c_str()) != 0) return detail::errno_error(errno, "rmdir", path);
+    return absl::OkStatus();
+  });
+}
+
+BlockingJob<absl::Status> remove_dir_all(std::filesystem::path path) {
+  return unblock([path = std::move(path)] { return detail::remove_dir_all_now(path); });
+}
+
+BlockingJob<absl::Status> rename(std::filesystem::path from, std::filesystem::path to) {
+  return unblock([from = std::move(from), to = std::move(to)]() -> absl::Status {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return detail::errno_error(errno, "rename", from, to);
+    }
+    return absl::OkStatus();
+  });
+}
+
+BlockingJob<absl::StatusOr<std::filesystem::path>> canonicalize(std::filesystem::path path) {
+  return unblock([path = std::move(path)]() -> absl::StatusOr<std::filesystem::path> {
+    std::unique_ptr<char, void (*)(void*)> resolved(::realpath(path.c_str(), nullptr), &std::free);
+    if (!resolved) return detail::errno_error(errno, "realpath", path);
+    return std::filesystem::path(resolved.get());
+  });
+}
+
+}  // namespace weft::fs
