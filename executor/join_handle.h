@@ -7,6 +7,12 @@
 // called first. `co_await handle.cancel()` cancels and reports whether the
 // task had already finished (then it hands back the result).
 //
+// Lifetime: the result lives in the task's frame until the handle takes it
+// (await) or goes away; so do the task's by-value parameters (C++ destroys
+// them with the frame, after the body's locals). A task that must release a
+// resource it received as a parameter when it finishes should move it into
+// a local.
+//
 // Guarantees: awaiting a task that was cancelled (by its executor's
 // destruction, or by cancel()) throws weft::TaskCancelled. Awaiting a handle
 // twice, or a moved-from one, throws std::logic_error naming the mistake.

@@ -73,17 +73,10 @@ Reactor& Reactor::get() {
 
 int Reactor::hook_poll() noexcept { return reactor_for_hooks()->poll_io(0); }
 
-void Reactor::hook_awake() noexcept {
-  // seq_cst: see arm_driver_io / driver_main.
-  reactor_for_hooks()->awake_pollers_.fetch_add(1, std::memory_order_seq_cst);
-}
-
-void Reactor::hook_parking() noexcept {
-  Reactor* r = reactor_for_hooks();
-  // seq_cst: Dekker with the driver, which clears io_armed_ and then reads
-  // awake_pollers_: either it sees our decrement or we see its clear.
-  if (r->awake_pollers_.fetch_sub(1, std::memory_order_seq_cst) == 1) r->arm_driver_io();
-}
+// The count's seq_cst decrement (in idle_poll.cc) and this exchange pair
+// with the driver, which clears io_armed_ and then reads the count: either
+// it sees the decrement or we see its clear.
+void Reactor::hook_last_parked() noexcept { reactor_for_hooks()->arm_driver_io(); }
 
 void Reactor::arm_driver_io() noexcept {
   if (io_armed_.exchange(true, std::memory_order_seq_cst)) return;
@@ -111,8 +104,7 @@ Reactor::Reactor() : start_(Clock::now()), wheel_(0) {
   if (epoll_ctl(driver_fd_, EPOLL_CTL_ADD, epfd_, &ev) != 0) die("epoll_ctl(io epoll)");
   // release: pairs with reactor_for_hooks().
   g_reactor.store(this, std::memory_order_release);
-  static const IdlePollHooks kHooks = {&Reactor::hook_poll, &Reactor::hook_awake,
-                                       &Reactor::hook_parking};
+  static const IdlePollHooks kHooks = {&Reactor::hook_poll, &Reactor::hook_last_parked};
   set_idle_poll_hooks(&kHooks);
   driver_ = std::thread([this] { driver_main(); });
   pthread_setname_np(driver_.native_handle(), "weft-reactor");
@@ -318,11 +310,11 @@ void Reactor::driver_main() noexcept {
         continue;
       }
       // The one-shot I/O watch fired and is now disarmed.
-      // seq_cst: Dekker with hook_parking (see there).
+      // seq_cst: Dekker with poller_parking / hook_last_parked (see there).
       io_armed_.store(false, std::memory_order_seq_cst);
       poll_io(0);
       // Keep watching only while no task thread is awake to poll.
-      if (awake_pollers_.load(std::memory_order_seq_cst) == 0) arm_driver_io();
+      if (awake_pollers() == 0) arm_driver_io();
     }
   }
 }
