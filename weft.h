@@ -16,6 +16,7 @@
 #include "blocking_pool/pool.h"
 #include "blocking_pool/unblock.h"
 #include "blocking_pool/unblock_io.h"
+#include "async_fd/resolve.h"
 #include "async_fd/tcp.h"
 #include "async_fd/udp.h"
 #include "async_fd/unix.h"

@@ -14,10 +14,9 @@
 //
 // Parsing accepts numeric addresses only: "127.0.0.1:8080", "[::1]:8080",
 // "[fe80::1%eth0]:8080" (a zone as interface name or number). A host name
-// ("localhost:80") is refused with InvalidArgument. Name resolution is not
-// here yet: it blocks in getaddrinfo(3), so it will run on the blocking
-// pool (blocking_pool/, being built separately) as a `resolve()` next to
-// parse(); until then, callers resolve names themselves.
+// ("localhost:80") is refused with InvalidArgument: name resolution blocks
+// in getaddrinfo(3), so it is weft::resolve() (resolve.h), which runs it on
+// the blocking pool.
 //
 // Guarantees: parse(to_string()) gives back an equal address. Errors are
 // InvalidArgument statuses that quote the input and say what is wrong.

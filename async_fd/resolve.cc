@@ -1,0 +1,87 @@
+#include "async_fd/resolve.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "blocking_pool/unblock.h"
+
+namespace weft {
+namespace {
+
+// The blocking half: one getaddrinfo call, on a pool thread.
+absl::StatusOr<std::vector<SocketAddress>> lookup(std::string host, uint16_t port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;  // one entry per address, not per socket type
+  hints.ai_flags = AI_ADDRCONFIG;
+  addrinfo* res = nullptr;
+  const std::string service = std::to_string(port);
+  const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
+  if (rc != 0) {
+    const std::string msg = absl::StrCat("weft: resolve(\"", host, "\"): ", ::gai_strerror(rc));
+    switch (rc) {
+      case EAI_NONAME:
+#ifdef EAI_NODATA
+      case EAI_NODATA:
+#endif
+        return absl::NotFoundError(msg);
+      case EAI_AGAIN:
+        return absl::UnavailableError(msg);
+      default:
+        return absl::UnknownError(msg);
+    }
+  }
+  std::vector<SocketAddress> out;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    auto a = SocketAddress::from_sockaddr(ai->ai_addr, ai->ai_addrlen);
+    if (a.ok() && std::find(out.begin(), out.end(), *a) == out.end()) out.push_back(*a);
+  }
+  ::freeaddrinfo(res);
+  if (out.empty()) {
+    return absl::NotFoundError(absl::StrCat("weft: resolve(\"", host, "\"): no IP address"));
+  }
+  return out;
+}
+
+}  // namespace
+
+Task<absl::StatusOr<std::vector<SocketAddress>>> resolve(std::string host, uint16_t port) {
+  if (auto numeric = SocketAddress::from_ip(host, port); numeric.ok()) {
+    co_return std::vector<SocketAddress>{*numeric};
+  }
+  if (host.empty()) co_return absl::InvalidArgumentError("weft: resolve: empty host name");
+  // Arguments, not captures: see unblock.h on g++ 12 and co_await temporaries.
+  auto job = unblock(lookup, std::move(host), port);
+  co_return co_await job;
+}
+
+Task<absl::StatusOr<std::vector<SocketAddress>>> resolve(std::string host_port) {
+  if (auto numeric = SocketAddress::parse(host_port); numeric.ok()) {
+    co_return std::vector<SocketAddress>{*numeric};
+  }
+  const size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos || colon + 1 == host_port.size()) {
+    co_return absl::InvalidArgumentError(
+        absl::StrCat("weft: resolve(\"", host_port, "\"): expected host:port"));
+  }
+  std::string host = host_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port_text = host_port.substr(colon + 1);
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (*end != '\0' || port < 0 || port > 65535) {
+    co_return absl::InvalidArgumentError(
+        absl::StrCat("weft: resolve(\"", host_port, "\"): bad port \"", port_text, "\""));
+  }
+  co_return co_await resolve(std::move(host), static_cast<uint16_t>(port));
+}
+
+}  // namespace weft
