@@ -1,22 +1,26 @@
 #!/usr/bin/env python3
 """Turns the JSON lines of benches/run.sh (executor_bench, reactor_bench and
-the Rust peers) into the Markdown table README.md shows.
+the Rust peers) and of benches/http_bench.sh (http_hello) into the Markdown
+table README.md shows.
 
 Usage: benches/table.py [RESULTS]   (default RESULTS: bench-results.jsonl)
 
 One row per (workload, threads, figure), in the order the workloads first
 appear. The figure is per_op_ns, except for the workloads whose JSON lines
 carry their own (FIGURES): tcp_rtt shows mean_us, p50_us and p99_us (one row
-each), timers shows overhead_ms (wall time - 100 ms). Each cell is the
+each), timers shows overhead_ms (wall time - 100 ms), http_hello shows
+req_per_s, p50_ms and p99_ms (wrk's figures). Each cell is the
 median of the runs in the file (benches/run.sh makes 5; each figure's median
 is taken on its own).
 
 There is a column for every peer present anywhere in the file (weft, tokio,
 smol, asio, std, in that order, then any other), and a ratio column
 weft/PEER for each of the others (below 1: weft is faster or has less
-overhead); for tcp_rtt the headline ratio is that of mean_us, for timers that
-of overhead_ms. A cell stays blank when that peer does not run that workload
-(smol and std run only some). Only ratios from one run of run.sh mean
+overhead), except on http_hello's req/s row, which divides throughputs
+(above 1: weft serves more requests per second; BENCH.md's target is >= 1.1x
+tokio); for tcp_rtt the headline ratio is that of mean_us, for timers that
+of overhead_ms, for http_hello that of req_per_s. A cell stays blank when
+that peer does not run that workload (smol and std run only some). Only ratios from one run of run.sh mean
 anything on these machines (BENCH.md).
 """
 import collections
@@ -32,6 +36,8 @@ FIGURES = {
     "tcp_rtt": [("mean_us", "mean µs", 2), ("p50_us", "p50 µs", 2),
                 ("p99_us", "p99 µs", 2)],
     "timers": [("overhead_ms", "overhead ms", 2)],
+    "http_hello": [("req_per_s", "req/s", 0), ("p50_ms", "p50 ms", 3),
+                   ("p99_ms", "p99 ms", 3)],
 }
 DEFAULT_FIGURES = [("per_op_ns", "ns/op", 1)]
 
