@@ -11,5 +11,7 @@
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "executor/yield.h"
+#include "sync/channel.h"
+#include "sync/channel_result.h"
 
 #endif  // WEFT_WEFT_H_
