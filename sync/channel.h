@@ -12,33 +12,37 @@
 //
 // Guarantees:
 // - Every item sent is received exactly once, or is still in the channel.
-//   Items from one producer are received in the order they were sent.
+//   A receiver gets items in the order they entered the channel, so the
+//   items of one producer reach each receiver in the order they were sent.
 // - Waiting receivers are served first come, first served, and so are
-//   waiting senders (a sender's value moves into the buffer the moment a slot
-//   frees up, so a late sender cannot overtake it).
+//   waiting senders (a waiting sender's value moves into the buffer the
+//   moment a slot frees up, so a later sender cannot overtake it). A new
+//   receiver never takes an item promised to a waiting one.
 // - After close(): sends fail with FAILED_PRECONDITION and hand the value
 //   back (SendResult<T>); receivers still get the buffered items, then
 //   OUT_OF_RANGE. Tasks waiting at the moment of close are woken with those
 //   results. Destroying the Channel closes it first, so its waiting tasks
-//   wake up with "closed" rather than hang; they no longer touch the channel.
+//   wake up with "closed" rather than hang (they keep the channel's state
+//   alive until they have resumed; the Channel object itself is gone).
 // - Cancellation: a task destroyed while it waits in send/recv leaves the
-//   channel as if it had never waited. A receiver that was already handed an
-//   item but is destroyed before it resumes gives the item back (to the next
-//   waiting receiver, else to the front of the buffer): no item is lost.
+//   channel as if it had never waited. A receiver that was already promised
+//   an item but is destroyed before it resumes passes the promise to the
+//   next waiting receiver: the item stays in the channel, in its place.
 // - Works under block_on, LocalExecutor and Executor, from any thread.
 //
 // Memory ordering: a send happens-before the receive that returns its
-// value (both take the channel's mutex; a handed-over value is published by
-// the release store that completes the receiver's Waiter).
+// value (both take the channel's mutex).
 //
 // Implementation: one std::mutex guards the buffer (a Ring) and two FIFO
-// queues of Waiter nodes that live in the awaiters. A receiver only waits
-// when the buffer is empty, and a sender only when it is full, so at most one
-// queue is non-empty. A send to a waiting receiver hands the value straight
-// into the receiver's node; a receive from a full buffer moves the first
-// waiting sender's value in behind it. The mutable state lives in a
-// ChannelCore that waiting awaiters keep alive with a reference, which is
-// what lets the Channel be destroyed under them.
+// queues of Waiter nodes that live in the awaiters. Items always stay in the
+// buffer, in order: waking a receiver reserves the front unreserved item for
+// it (`reserved_` counts those), and the receiver takes the front item when
+// it resumes; a cancelled receiver just gives its reservation up. A sender
+// waits only while the buffer is full, and its value moves in as soon as
+// there is room. settle_locked() restores these rules after every change.
+// The mutable state lives in a ChannelCore that queued and notified awaiters
+// keep alive by a reference, which is what lets the Channel be destroyed
+// under them.
 //
 // Example:
 //   weft::Channel<int> ch(16);
@@ -78,17 +82,16 @@ namespace weft {
 
 namespace detail {
 
-template <class T>
 struct RecvWaiter : Waiter {
-  // Set by the sender that hands its value over; empty once notified means
-  // the channel was closed.
-  std::optional<T> item;
+  // Set by the notifier: true when an item in the buffer is reserved for
+  // this receiver, false when the channel is closed and drained.
+  bool reserved = false;
 };
 
 template <class T>
 struct SendWaiter : Waiter {
-  // The value to send. Moved out by the receiver that accepts it; still
-  // present once notified means the channel was closed.
+  // The value to send. Moved into the buffer by the receiver that made
+  // room; still present once notified means the channel was closed.
   std::optional<T> value;
 };
 
@@ -114,50 +117,72 @@ class ChannelCore {
 
   // --- receive ----------------------------------------------------------
 
-  // Receives into `w.item` now, or queues `w`. Returns true when queued.
+  // Receives into `out` now, finds the channel closed and drained (`out`
+  // stays empty), or queues `w`. Returns true when queued.
   template <class P>
-  bool recv_or_queue(RecvWaiter<T>& w, std::coroutine_handle<P> h) {
-    Waker wake;
+  bool recv_or_queue(RecvWaiter& w, std::optional<T>& out, std::coroutine_handle<P> h) {
+    WakeList wakes;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!pop_locked(w.item, wake) && !closed_) {
+      if (buffer_.size() > reserved_) {
+        out.emplace(buffer_.pop_front());
+        settle_locked(wakes);
+      } else if (!drained_locked()) {
         w.waker = current_waker(h);
         retain();  // dropped when the awaiter consumes or abandons the node
         receivers_.push_back(&w);
         return true;
       }
     }
-    std::move(wake).wake();
+    wakes.wake_all();
     return false;
   }
 
-  absl::StatusOr<T> try_recv() {
+  // A notified receiver resumes with a reservation: takes the front item.
+  T take_reserved() {
+    WakeList wakes;
     std::optional<T> item;
-    Waker wake;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!pop_locked(item, wake)) return closed_ ? recv_closed_status() : recv_empty_status();
+      --reserved_;
+      item.emplace(buffer_.pop_front());  // reserved_ <= size, so not empty
+      settle_locked(wakes);
     }
-    std::move(wake).wake();
+    wakes.wake_all();
+    return std::move(*item);
+  }
+
+  absl::StatusOr<T> try_recv() {
+    WakeList wakes;
+    std::optional<T> item;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (buffer_.size() <= reserved_) {
+        return drained_locked() ? recv_closed_status() : recv_empty_status();
+      }
+      item.emplace(buffer_.pop_front());
+      settle_locked(wakes);
+    }
+    wakes.wake_all();
     return std::move(*item);
   }
 
   // A receive awaiter goes away without having consumed its node: withdraw
-  // it, or give back the item it was handed.
-  void abandon_recv(RecvWaiter<T>& w) noexcept {
-    Waker wake;
+  // it, or give up its reservation, which passes to the next receiver.
+  void abandon_recv(RecvWaiter& w) noexcept {
+    WakeList wakes;
     {
       std::lock_guard<std::mutex> lock(mu_);
       // relaxed: the state leaves kQueued only under mu_, which we hold.
       if (w.state.load(std::memory_order_relaxed) == WaiterState::kQueued) {
         receivers_.cancel(&w);
-      } else if (w.item) {
-        give_back_locked(std::move(*w.item), wake);
-        w.item.reset();
+      } else if (w.reserved) {
+        --reserved_;
+        settle_locked(wakes);
       }
       w.mark_consumed();
     }
-    std::move(wake).wake();
+    wakes.wake_all();
     release();
   }
 
@@ -167,35 +192,41 @@ class ChannelCore {
   // queues `w`. Returns true when queued.
   template <class P>
   bool send_or_queue(SendWaiter<T>& w, std::coroutine_handle<P> h) {
-    Waker wake;
+    WakeList wakes;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!closed_ && !push_locked(w.value, wake)) {
-        w.waker = current_waker(h);
-        retain();
-        senders_.push_back(&w);
-        return true;
+      if (!closed_) {
+        if (buffer_.size() >= capacity_) {
+          w.waker = current_waker(h);
+          retain();
+          senders_.push_back(&w);
+          return true;
+        }
+        buffer_.push_back(std::move(*w.value));
+        w.value.reset();
+        settle_locked(wakes);
       }
     }
-    std::move(wake).wake();
+    wakes.wake_all();
     return false;
   }
 
   SendResult<T> try_send(T v) {
-    std::optional<T> value(std::move(v));
-    Waker wake;
+    WakeList wakes;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (closed_) return SendResult<T>::closed(std::move(*value));
-      if (!push_locked(value, wake)) return SendResult<T>::full(std::move(*value));
+      if (closed_) return SendResult<T>::closed(std::move(v));
+      if (buffer_.size() >= capacity_) return SendResult<T>::full(std::move(v));
+      buffer_.push_back(std::move(v));
+      settle_locked(wakes);
     }
-    std::move(wake).wake();
+    wakes.wake_all();
     return SendResult<T>::sent();
   }
 
   // A send awaiter goes away without having consumed its node. A notified
   // sender has nothing to pass on: its value is already in the buffer (or
-  // the channel was closed).
+  // the channel was closed and it keeps it).
   void abandon_send(SendWaiter<T>& w) noexcept {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -214,10 +245,9 @@ class ChannelCore {
       std::lock_guard<std::mutex> lock(mu_);
       if (closed_) return false;
       closed_ = true;
-      // Receivers wait only on an empty buffer: they get "closed" (no item).
-      while (Waiter* w = receivers_.pop_front()) wakes.push(WaiterQueue::notify(w));
-      // Senders keep their values, which their SendResult hands back.
+      // Waiting senders keep their values, which their SendResult hands back.
       while (Waiter* w = senders_.pop_front()) wakes.push(WaiterQueue::notify(w));
+      settle_locked(wakes);  // receivers: "closed" once the buffer is drained
     }
     wakes.wake_all();
     return true;
@@ -236,54 +266,42 @@ class ChannelCore {
  private:
   ~ChannelCore() = default;
 
-  // Takes the oldest item into `out`; if that freed a slot a sender waits
-  // for, moves the sender's value in and leaves its waker in `wake`.
-  bool pop_locked(std::optional<T>& out, Waker& wake) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (buffer_.empty()) return false;
-    out.emplace(buffer_.pop_front());
-    if (buffer_.size() < capacity_ && !senders_.empty()) {
-      auto* s = static_cast<SendWaiter<T>*>(senders_.front());
+  // Closed, and no item left, not even one reserved by a receiver that may
+  // still be cancelled and pass it on.
+  bool drained_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closed_ && buffer_.empty();
+  }
+
+  // Restores the invariants after any change, collecting wakers:
+  //   - a waiting sender exists only while the buffer is full;
+  //   - a waiting receiver exists only while every buffered item is
+  //     reserved, and only until the channel is closed and drained.
+  // Waiting senders are served in order, their values appended as room
+  // frees up; waiting receivers in order, each reserving the next item.
+  void settle_locked(WakeList& wakes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    while (buffer_.size() < capacity_ && !senders_.empty()) {
+      auto* s = static_cast<SendWaiter<T>*>(senders_.pop_front());
       buffer_.push_back(std::move(*s->value));
-      senders_.pop_front();
       s->value.reset();  // sent
-      wake = WaiterQueue::notify(s);
+      wakes.push(WaiterQueue::notify(s));
     }
-    return true;
-  }
-
-  // Hands `v` to the first waiting receiver, or buffers it if there is room.
-  // On success `v` is emptied (and a receiver's waker may be in `wake`).
-  bool push_locked(std::optional<T>& v, Waker& wake) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!receivers_.empty()) {
-      auto* r = static_cast<RecvWaiter<T>*>(receivers_.pop_front());
-      r->item.emplace(std::move(*v));
-      v.reset();
-      wake = WaiterQueue::notify(r);
-      return true;
+    while (buffer_.size() > reserved_ && !receivers_.empty()) {
+      auto* r = static_cast<RecvWaiter*>(receivers_.pop_front());
+      r->reserved = true;
+      ++reserved_;
+      wakes.push(WaiterQueue::notify(r));
     }
-    if (buffer_.size() >= capacity_) return false;
-    buffer_.push_back(std::move(*v));
-    v.reset();
-    return true;
-  }
-
-  // An item a cancelled receiver was handed. It is older than anything in
-  // the buffer, so it goes first: to a waiting receiver (the buffer is then
-  // empty), else to the front of the buffer. A bounded buffer may hold one
-  // item over capacity for a while; senders see it as full until it drains.
-  void give_back_locked(T&& v, Waker& wake) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!receivers_.empty()) {
-      auto* r = static_cast<RecvWaiter<T>*>(receivers_.pop_front());
-      r->item.emplace(std::move(v));
-      wake = WaiterQueue::notify(r);
-      return;
+    if (drained_locked()) {
+      while (Waiter* r = receivers_.pop_front()) wakes.push(WaiterQueue::notify(r));
     }
-    buffer_.push_front(std::move(v));
   }
 
   mutable std::mutex mu_;
   Ring<T> buffer_ ABSL_GUARDED_BY(mu_);
-  WaiterQueue receivers_ ABSL_GUARDED_BY(mu_);  // RecvWaiter<T> nodes
+  // Items at the front of buffer_ promised to notified receivers that have
+  // not resumed yet. Always <= buffer_.size().
+  size_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
+  WaiterQueue receivers_ ABSL_GUARDED_BY(mu_);  // RecvWaiter nodes
   WaiterQueue senders_ ABSL_GUARDED_BY(mu_);    // SendWaiter<T> nodes
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   const size_t capacity_;
@@ -327,7 +345,9 @@ class Channel {
       return core_->send_or_queue(waiter_, h);
     }
     SendResult<T> await_resume() {
+      detail::ChannelCore<T>* core = core_;
       consume(waiter_, core_, "channel send");
+      if (core_ == nullptr) core->release();  // may free the core if the Channel is gone
       if (waiter_.value) return SendResult<T>::closed(std::move(*waiter_.value));
       return SendResult<T>::sent();
     }
@@ -349,19 +369,24 @@ class Channel {
     bool await_ready() const noexcept { return false; }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return core_->recv_or_queue(waiter_, h);
+      return core_->recv_or_queue(waiter_, item_, h);
     }
     absl::StatusOr<T> await_resume() {
-      consume(waiter_, core_, "channel recv");
-      if (!waiter_.item) return recv_closed_status();
-      absl::StatusOr<T> r(std::move(*waiter_.item));
-      waiter_.item.reset();
+      detail::ChannelCore<T>* core = core_;
+      if (consume(waiter_, core_, "channel recv") && waiter_.reserved) {
+        item_.emplace(core->take_reserved());
+      }
+      if (core_ == nullptr) core->release();  // may free the core if the Channel is gone
+      if (!item_) return recv_closed_status();
+      absl::StatusOr<T> r(std::move(*item_));
+      item_.reset();
       return r;
     }
 
    private:
     detail::ChannelCore<T>* core_;
-    detail::RecvWaiter<T> waiter_;
+    detail::RecvWaiter waiter_;
+    std::optional<T> item_;  // received without waiting, or taken on resume
   };
 
   // `co_await ch.send(v)`: waits while the channel is full. SendResult<T>:
@@ -395,20 +420,21 @@ class Channel {
     }
     return capacity;
   }
-  // An awaiter resumed: if it had queued, its node was notified; take it
-  // off the books and drop the reference it held on the core.
-  static void consume(detail::Waiter& w, detail::ChannelCore<T>*& core, const char* what) {
+  // An awaiter resumed. If it had queued, its node was notified: take it
+  // off the books, clear `core` (the caller then drops the reference the
+  // node held, after its last use of the core) and return true.
+  static bool consume(detail::Waiter& w, detail::ChannelCore<T>*& core, const char* what) {
     switch (w.load_state()) {
       case detail::WaiterState::kIdle:  // completed without waiting
-        return;
+        return false;
       case detail::WaiterState::kQueued:
         detail::resumed_while_queued(what);
       case detail::WaiterState::kNotified:
-        w.mark_consumed();
-        core->release();  // may free the core if the Channel is gone
-        core = nullptr;
-        return;
+        break;
     }
+    w.mark_consumed();
+    core = nullptr;
+    return true;
   }
 
   detail::ChannelCore<T>* core_;

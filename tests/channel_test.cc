@@ -209,7 +209,7 @@ TEST_CASE("a cancelled waiting receiver leaves no trace", "[channel][cancel]") {
   CHECK(ch.size() == 0);
 }
 
-TEST_CASE("a receiver cancelled after it was handed an item passes the item on",
+TEST_CASE("a receiver cancelled after it was promised an item passes the promise on",
           "[channel][cancel]") {
   weft::Channel<int> ch(4);
   weft::LocalExecutor ex;
@@ -220,14 +220,15 @@ TEST_CASE("a receiver cancelled after it was handed an item passes the item on",
     auto h1 = ex.spawn(recv_one(ch, &first, &done));
     auto h2 = ex.spawn(recv_one(ch, &second, &done));
     drain(ex);
-    REQUIRE(ch.try_send(1).ok());  // handed to the first; it is now scheduled
+    REQUIRE(ch.try_send(1).ok());      // promised to the first; it is now scheduled
+    CHECK(absl::IsUnavailable(ch.try_recv().status()));  // nobody may take it
     { auto dropped = std::move(h1); }  // cancelled before it resumed
     drain(ex);
     CHECK(done == 1);
     REQUIRE(second.ok());
     CHECK(*second == 1);
   }
-  SECTION("to the front of the buffer, ahead of later items") {
+  SECTION("back to the channel, still ahead of later items") {
     absl::StatusOr<int> first;
     int done = 0;
     auto h1 = ex.spawn(recv_one(ch, &first, &done));
@@ -240,19 +241,36 @@ TEST_CASE("a receiver cancelled after it was handed an item passes the item on",
     CHECK(*ch.try_recv() == 1);
     CHECK(*ch.try_recv() == 2);
   }
-  SECTION("even when the buffer filled up meanwhile") {
+  SECTION("after close, a promised item keeps the channel from reading as drained") {
     absl::StatusOr<int> first;
     int done = 0;
     auto h1 = ex.spawn(recv_one(ch, &first, &done));
     drain(ex);
-    for (int i = 1; i <= 5; ++i) REQUIRE(ch.try_send(int{i}).ok());  // 1 handed, 4 buffered
-    CHECK(ch.try_send(6).is_full());
-    { auto dropped = std::move(h1); }
+    REQUIRE(ch.try_send(1).ok());
+    ch.close();
+    CHECK(absl::IsUnavailable(ch.try_recv().status()));  // not OUT_OF_RANGE yet
     drain(ex);
-    CHECK(ch.size() == 5);           // one over capacity for a while
-    CHECK(ch.try_send(6).is_full());
-    for (int i = 1; i <= 5; ++i) CHECK(*ch.try_recv() == i);
-    CHECK(ch.try_send(6).ok());
+    REQUIRE(done == 1);
+    CHECK(*first == 1);
+    CHECK(absl::IsOutOfRange(ch.try_recv().status()));
+  }
+  SECTION("after close, a receiver waits for a promise that is then given up") {
+    weft::LocalExecutor other;  // runs the late receiver before h1 is cancelled
+    absl::StatusOr<int> first, late;
+    int done = 0;
+    auto h1 = ex.spawn(recv_one(ch, &first, &done));
+    drain(ex);
+    REQUIRE(ch.try_send(1).ok());
+    ch.close();
+    auto h2 = other.spawn(recv_one(ch, &late, &done));
+    drain(other);
+    REQUIRE(done == 0);                 // waiting: the item is promised to h1
+    { auto dropped = std::move(h1); }   // h1 cancelled before it resumed
+    drain(ex);
+    drain(other);
+    CHECK(done == 1);
+    REQUIRE(late.ok());                 // not "closed": the item was still there
+    CHECK(*late == 1);
   }
 }
 
@@ -297,7 +315,7 @@ TEST_CASE("destroying a channel wakes its waiting tasks with closed", "[channel]
   CHECK(sent.value() == 5);
 }
 
-TEST_CASE("an item handed to a receiver survives the channel's destruction", "[channel][close]") {
+TEST_CASE("an item promised to a receiver survives the channel's destruction", "[channel][close]") {
   weft::LocalExecutor ex;
   absl::StatusOr<int> got = 0;
   int done = 0;
@@ -305,7 +323,7 @@ TEST_CASE("an item handed to a receiver survives the channel's destruction", "[c
   auto h = ex.spawn(recv_one(*ch, &got, &done));
   drain(ex);
   REQUIRE(ch->try_send(9).ok());
-  ch.reset();  // the receiver has the item but has not resumed yet
+  ch.reset();  // the receiver was promised the item but has not resumed yet
   drain(ex);
   CHECK(done == 1);
   REQUIRE(got.ok());
