@@ -13,5 +13,6 @@
 #include "executor/yield.h"
 #include "sync/channel.h"
 #include "sync/channel_result.h"
+#include "sync/oneshot.h"
 
 #endif  // WEFT_WEFT_H_
