@@ -14,5 +14,11 @@
 #include "sync/channel.h"
 #include "sync/channel_result.h"
 #include "sync/oneshot.h"
+#include "sync/barrier.h"
+#include "sync/event.h"
+#include "sync/mutex.h"
+#include "sync/rw_lock.h"
+#include "sync/semaphore.h"
+#include "sync/wait_group.h"
 
 #endif  // WEFT_WEFT_H_

@@ -81,6 +81,22 @@ struct Waiter {
   std::abort();
 }
 
+// Owner side, in await_resume: whether the wait went through the queue.
+// A notified node is marked consumed (true); an idle one completed without
+// waiting (false); a node still queued means a spurious resume (abort).
+inline bool consume_notified(Waiter& w, const char* what) noexcept {
+  switch (w.load_state()) {
+    case WaiterState::kIdle:
+      return false;
+    case WaiterState::kQueued:
+      resumed_while_queued(what);
+    case WaiterState::kNotified:
+      break;
+  }
+  w.mark_consumed();
+  return true;
+}
+
 // A FIFO of waiters, intrusive. Not thread-safe: the owning primitive's
 // mutex guards it.
 class WaiterQueue {

@@ -10,8 +10,11 @@
 #include <thread>
 #include <vector>
 
-#include "test_util.h"
+#include "sync_test_util.h"
 #include "weft.h"
+
+using weft_test::FrameToken;
+using weft_test::run_on_two_workers;
 
 namespace {
 
@@ -19,25 +22,6 @@ namespace {
 constexpr uint64_t item(uint64_t producer, uint64_t seq) { return producer << 32 | seq; }
 constexpr uint64_t producer_of(uint64_t v) { return v >> 32; }
 constexpr uint64_t seq_of(uint64_t v) { return v & 0xffffffffu; }
-
-// Runs `main` on `ex` with the calling thread and one more worker thread,
-// which parks whenever there is nothing to run.
-template <class T>
-T run_on_two_workers(weft::Executor& ex, weft::Task<T> main) {
-  weft_test::Gate finished;
-  std::thread second([&] {
-    ex.run([](weft_test::Gate& finished) -> weft::Task<void> { co_await finished; }(finished));
-  });
-  struct Join {
-    weft_test::Gate& finished;
-    std::thread& t;
-    ~Join() {
-      finished.open();
-      t.join();
-    }
-  } join{finished, second};
-  return ex.run(std::move(main));
-}
 
 weft::Task<void> produce(weft::Channel<uint64_t>& ch, uint64_t producer, uint64_t n) {
   for (uint64_t i = 0; i < n; ++i) {
@@ -110,23 +94,6 @@ TEST_CASE("4 producers x 4 consumers x 250,000 items: each received once, in ord
 
 namespace {
 
-// Lives in a coroutine frame as a parameter, so it is destroyed with the
-// frame even when the body never started: counts frames still alive.
-class FrameToken {
- public:
-  explicit FrameToken(std::atomic<int>* live) : live_(live) {
-    live_->fetch_add(1, std::memory_order_relaxed);
-  }
-  FrameToken(FrameToken&& o) noexcept : live_(std::exchange(o.live_, nullptr)) {}
-  ~FrameToken() {
-    // release: pairs with the acquire load of the test waiting for zero.
-    if (live_) live_->fetch_sub(1, std::memory_order_release);
-  }
-
- private:
-  std::atomic<int>* live_;
-};
-
 struct Ledger {
   std::mutex mu;
   std::vector<uint64_t> received;     // by cancellable receivers that completed
@@ -179,9 +146,7 @@ TEST_CASE("cancelling receivers and senders at random points loses nothing",
   std::atomic<int> live{0};
   weft_test::Gate canceller_done;
 
-  auto spin = [](uint32_t n) {
-    for (; n > 0; --n) std::atomic_signal_fence(std::memory_order_seq_cst);  // keeps the loop
-  };
+  using weft_test::spin;
   auto wait_until = [](auto done) {
     while (!done()) std::this_thread::yield();
   };
