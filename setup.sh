@@ -14,6 +14,10 @@ PACKAGES=(
   pkg-config        # to read abseil's link line
   python3           # benches/table.py turns JSON lines into the README table
   wrk               # http_hello load generator (reactor benches)
+  # The tokio peer of the executor benches (benches/tokio_peer), built with
+  # `cargo --offline` from Debian's vendored registry /usr/share/cargo/registry.
+  librust-tokio-dev # tokio 1.24.2 and, as Depends, every crate its features use
+  cargo             # Debian's cargo (pulls rustc): the image's rustup one is not guaranteed
 )
 
 missing=()

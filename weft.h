@@ -3,6 +3,8 @@
 #ifndef WEFT_WEFT_H_
 #define WEFT_WEFT_H_
 
+#include "async_fd/async.h"
+#include "async_fd/owned_fd.h"
 #include "executor/block_on.h"
 #include "executor/executor.h"
 #include "executor/global.h"
@@ -11,6 +13,7 @@
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "executor/yield.h"
+#include "reactor/timer.h"
 #include "sync/barrier.h"
 #include "sync/channel.h"
 #include "sync/channel_result.h"

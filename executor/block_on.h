@@ -15,6 +15,7 @@
 
 #include <utility>
 
+#include "executor/idle_poll.h"
 #include "executor/parker.h"
 #include "executor/task.h"
 #include "executor/thread_root.h"
@@ -43,8 +44,12 @@ T block_on(Task<T> task) {
   detail::WorkerContextGuard guard;
   detail::Parker parker;
   detail::ThreadRoot<T> root(std::move(task), &parker);
+  detail::PollerScope awake;
   while (!root.poll()) {
-    if (!root.ready()) parker.park();
+    if (root.ready() || detail::idle_poll() > 0) continue;
+    detail::poller_parking();
+    parker.park();
+    detail::poller_awake();
   }
   return root.take();
 }

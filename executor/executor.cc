@@ -6,6 +6,7 @@
 
 #include <mutex>
 #include "executor/block_on.h"
+#include "executor/idle_poll.h"
 #include "executor/local_queue.h"
 #include "executor/parker.h"
 #include "executor/scheduler_core.h"
@@ -17,6 +18,10 @@ namespace detail {
 // enough that outside spawns are not starved by a busy local queue, rarely
 // enough that the lock stays off the common path (tokio's 61, a prime).
 inline constexpr uint32_t kGlobalQueueInterval = 61;
+// How often a busy worker asks the reactor for I/O events (tokio's
+// event_interval, also 61): a syscall per 61 tasks keeps I/O responsive
+// when no worker is idle, at a cost too small to see.
+inline constexpr uint32_t kIdlePollInterval = 61;
 // How many times in a row the LIFO slot may run before its task goes to the
 // back of the queue, so two tasks that wake each other cannot starve others.
 inline constexpr uint32_t kMaxLifoPolls = 3;
@@ -135,13 +140,17 @@ class ExecutorCore final : public SchedulerCore {
   }
 
   void work_until(WorkerSlot* w, RootBase& root) noexcept {
+    PollerScope awake;
     for (;;) {
       if (root.poll()) return;
+      if (w->tick % kIdlePollInterval == 0) idle_poll();
       if (TaskHeader* t = next_task(w)) {
         run_one(w, t);
         continue;
       }
       if (root.ready()) continue;
+      // Out of work: events found now wake their tasks onto this worker.
+      if (idle_poll() > 0) continue;
       park(w, root);
     }
   }
@@ -335,7 +344,11 @@ class ExecutorCore final : public SchedulerCore {
     }
     // seq_cst fence: pairs with notify_one()'s fence (see there).
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (!work_visible() && !root.ready()) w->parker.park();
+    if (!work_visible() && !root.ready()) {
+      poller_parking();  // the reactor's thread watches I/O while we sleep
+      w->parker.park();
+      poller_awake();
+    }
     unsleep(w);
   }
 

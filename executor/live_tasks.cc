@@ -23,17 +23,18 @@ void LiveTasks::insert(TaskHeader* t) noexcept {
   sh.head = t;
 }
 
-void LiveTasks::remove(TaskHeader* t) noexcept {
+bool LiveTasks::remove(TaskHeader* t) noexcept {
   // relaxed: a hint for which lock to take; only take_all changes it after
   // insert (to kTaken, under this same shard's lock), so re-read it there.
   uint32_t s = t->live_shard.load(std::memory_order_relaxed);
-  if (s == kTaken) return;
+  if (s == kTaken) return false;
   Shard& sh = shards_[s];
   std::lock_guard<std::mutex> lock(sh.mu);
-  if (t->live_shard.load(std::memory_order_relaxed) == kTaken) return;
+  if (t->live_shard.load(std::memory_order_relaxed) == kTaken) return false;
   if (t->live_prev) t->live_prev->live_next = t->live_next; else sh.head = t->live_next;
   if (t->live_next) t->live_next->live_prev = t->live_prev;
   t->live_prev = t->live_next = nullptr;
+  return true;
 }
 
 std::vector<TaskHeader*> LiveTasks::take_all() {

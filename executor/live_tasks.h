@@ -19,8 +19,8 @@ namespace detail {
 class LiveTasks {
  public:
   void insert(TaskHeader* t) noexcept;
-  // Removes `t` unless take_all() already took it.
-  void remove(TaskHeader* t) noexcept;
+  // Removes `t`; returns false when take_all() had already taken it.
+  bool remove(TaskHeader* t) noexcept;
   // Empties every shard and returns the tasks that were in them, each with a
   // reference taken for the caller (to drop with ref_dec). Later remove()
   // calls for those tasks are no-ops.

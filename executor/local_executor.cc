@@ -1,5 +1,6 @@
 #include "executor/local_executor.h"
 
+#include "executor/idle_poll.h"
 #include "executor/parker.h"
 #include "executor/scheduler_core.h"
 
@@ -32,13 +33,19 @@ class LocalCore final : public SchedulerCore {
 
   void work_until(RootBase& root) noexcept {
     void* saved = std::exchange(t_local_core, this);
+    PollerScope awake;
     for (;;) {
       if (root.poll()) break;
       if (tick()) continue;
       if (root.ready()) continue;
+      if (idle_poll() > 0) continue;
       // A remote push or a root wake after our checks leaves a permit, so
       // this cannot miss one.
-      if (injector_.is_empty()) parker_.park();
+      if (injector_.is_empty()) {
+        poller_parking();
+        parker_.park();
+        poller_awake();
+      }
     }
     t_local_core = saved;
   }

@@ -17,8 +17,8 @@ void destroy_chain(TaskHeader* chain) noexcept {
 }
 
 void SchedulerCore::task_done(TaskHeader* t) noexcept {
-  live_.remove(t);
-  release();
+  // A task taken by shut_down() is counted in refs_ until destroyed.
+  if (!live_.remove(t)) release();
 }
 
 void SchedulerCore::release() noexcept {
@@ -45,7 +45,15 @@ void SchedulerCore::shut_down(TaskHeader* queued) noexcept {
   // Step 1.
   TaskHeader* injected = injector_.close();
   // Step 2.
+  // Each taken task keeps the core alive until destroyed (see task_done).
+  // A racing push may destroy a task (and release its count) as soon as
+  // take_all marks it taken, before we know how many there are: hold a
+  // large bias across take_all, then trade it for the real count.
+  // relaxed: as retain(); we hold the executor's own reference.
+  constexpr uint64_t kBias = uint64_t{1} << 40;
+  refs_.fetch_add(kBias, std::memory_order_relaxed);
   std::vector<TaskHeader*> live = live_.take_all();
+  refs_.fetch_sub(kBias - live.size(), std::memory_order_relaxed);
   std::vector<TaskHeader*> idle;
   for (TaskHeader* t : live) {
     if (close_for_shutdown(t)) idle.push_back(t);

@@ -4,11 +4,14 @@
 // shutdown protocol.
 //
 // Lifetime: the core is reference-counted. The owning executor holds one
-// reference; every spawned task holds one until it completes or is
-// destroyed (Scheduler::task_done); a thread pushing a task from outside
-// holds one for the duration of the push. So a waker that races with the
-// executor's destruction never touches freed memory: its push finds the
-// injector closed and destroys the task itself.
+// reference; a thread pushing a task from outside holds one for the
+// duration of the push; and at shutdown every task still live is counted as
+// one until it is destroyed. So a waker that races with the executor's
+// destruction (it marked a live task SCHEDULED and is about to call
+// schedule()) never touches freed memory: its push finds the injector closed
+// and destroys the task itself, and only then is the core released. While
+// the executor lives, spawning and finishing a task touch no shared count:
+// the live-task list alone says which tasks exist.
 //
 // Shutdown (the executor's destructor), in order:
 //   1. Close the injector: from now on a push from another thread destroys
@@ -53,10 +56,7 @@ class SchedulerCore : public Scheduler {
   void release() noexcept;
 
   // Registers a freshly made root (not yet visible to any other thread).
-  void adopt(TaskHeader* t) noexcept {
-    live_.insert(t);
-    retain();  // dropped in task_done
-  }
+  void adopt(TaskHeader* t) noexcept { live_.insert(t); }
 
   // Steps 1-3 of the shutdown above; the subclass passes its own queues'
   // contents (a chain via next) in `queued`. Step 4 is release().
@@ -75,7 +75,8 @@ class SchedulerCore : public Scheduler {
   LiveTasks live_;
 
  private:
-  // One for the executor object, one per live task, one per push in flight.
+  // One for the executor object, one per push in flight, and after shutdown
+  // one per task taken from the live list and not yet destroyed.
   std::atomic<uint64_t> refs_{1};
 };
 

@@ -124,8 +124,13 @@ RunResult run_task(TaskHeader* h) noexcept {
   } while (h->transfer);
 
   if (h->finished_in_run) {
-    ref_inc(h);  // the handle may free the frame as soon as COMPLETED shows
     s = h->state.load(std::memory_order_relaxed);
+    // With a handle, the handle may destroy the frame (and drop the last
+    // reference) as soon as COMPLETED shows: hold the header until we are
+    // done. Without one (detached), HANDLE cannot come back, the frame is
+    // ours, and nobody waits on the join slot: skip both.
+    const bool joined = s & kHandle;
+    if (joined) ref_inc(h);
     uint64_t next;
     do {
       next = (s & ~(kRunning | kScheduled)) | kCompleted;
@@ -137,6 +142,10 @@ RunResult run_task(TaskHeader* h) noexcept {
     // Cancelled during the last run, or nobody wants the result: drop it.
     const bool discard = (s & kClosed) || !(s & kHandle);
     h->scheduler->task_done(h);
+    if (!joined) {
+      destroy_frame(h);  // may free the header: touch nothing after
+      return RunResult::kFinished;
+    }
     h->has_output = !discard;
     if (discard) destroy_frame(h);
     notify_joiner(h);

@@ -1,0 +1,356 @@
+// Async<T>: makes anything that owns a file descriptor asynchronous.
+//
+// What it is for: a socket or fd that synchronous code created (a raw int,
+// an OwnedFd, an asio::ip::tcp::socket, a socket a C library opened)
+// becomes awaitable with one line. Async<T> owns the T: it switches the fd
+// to non-blocking mode (and an Asio socket's own non_blocking flag), and
+// registers it once with the global reactor.
+//
+// Requires: T is `int` (a raw fd, closed by Async), or has `native_handle()`
+// or `get()` returning the fd and closes it in its destructor. The fd must
+// be pollable: regular files and directories are refused with an
+// InvalidArgument status that points to blocking_pool/.
+//
+// Guarantees:
+//   - `read_with(op)` / `write_with(op)` call `op(inner)` and retry while it
+//     reports "would block": a negative integer result with errno
+//     EAGAIN/EWOULDBLOCK, a std::error_code (asio::error_code) equal to
+//     would_block / try_again, a std::pair whose .second is such a code, or
+//     a thrown std::system_error with such a code (asio's throwing calls).
+//   - Destroying or closing an Async while tasks wait on it wakes them with a
+//     Cancelled status; it never hangs or crashes.
+//   - Writes to sockets use MSG_NOSIGNAL: a reset peer gives an EPIPE /
+//     ECONNRESET status, never SIGPIPE (see reactor.h for pipes).
+//   - Errors are absl::Status values with errno's message kept; end of
+//     stream is a 0-byte read.
+//
+// Example:
+//   asio::ip::tcp::socket sock(ctx);
+//   sock.connect(endpoint);                                  // blocking, as before
+//   auto s = weft::Async<asio::ip::tcp::socket>::create(std::move(sock)).value();
+//   auto n = co_await s.read_with([&](auto& sk) {
+//     asio::error_code ec;
+//     size_t n = sk.read_some(asio::buffer(buf), ec);
+//     return std::pair{n, ec};
+//   });
+#ifndef WEFT_ASYNC_FD_ASYNC_H_
+#define WEFT_ASYNC_FD_ASYNC_H_
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "async_fd/io_status.h"
+#include "async_fd/readiness.h"
+#include "executor/task.h"
+#include "reactor/reactor.h"
+
+namespace weft {
+
+namespace detail {
+
+template <class T>
+int fd_of(T& t) {
+  if constexpr (std::is_same_v<T, int>) {
+    return t;
+  } else if constexpr (requires { t.native_handle(); }) {
+    return static_cast<int>(t.native_handle());
+  } else {
+    static_assert(requires { t.get(); }, "Async<T>: T must be int, or have native_handle() or get()");
+    return static_cast<int>(t.get());
+  }
+}
+
+// Types with their own non-blocking flag (Asio sockets): set it too, or their
+// synchronous calls would wait internally instead of reporting would_block.
+template <class T>
+void set_own_non_blocking(T& t, bool on) {
+  if constexpr (requires(std::error_code& ec) { t.non_blocking(on, ec); }) {
+    std::error_code ec;
+    t.non_blocking(on, ec);
+  }
+}
+
+// A syscall result: >= 0 is a byte count; < 0 carries its errno.
+struct SysResult {
+  ssize_t n;
+  int err;
+};
+
+inline bool is_would_block(const std::error_code& ec) noexcept {
+  if (ec == std::errc::operation_would_block || ec == std::errc::resource_unavailable_try_again) {
+    return true;
+  }
+  // Asio reports errno values in its own "asio.system" category, which does
+  // not map them to std::errc: compare the raw value there.
+  return (ec.value() == EAGAIN || ec.value() == EWOULDBLOCK) &&
+         std::string_view(ec.category().name()) == "asio.system";
+}
+
+template <class R>
+bool op_would_block(const R& r, int err) noexcept {
+  if constexpr (std::is_same_v<R, SysResult>) {
+    return r.n < 0 && (r.err == EAGAIN || r.err == EWOULDBLOCK);
+  } else if constexpr (std::is_arithmetic_v<R>) {
+    return r < 0 && (err == EAGAIN || err == EWOULDBLOCK);
+  } else if constexpr (std::is_convertible_v<const R&, const std::error_code&>) {
+    return is_would_block(r);
+  } else if constexpr (requires { r.second; } &&
+                       std::is_convertible_v<decltype(r.second), const std::error_code&>) {
+    return is_would_block(r.second);
+  } else {
+    static_assert(sizeof(R) == 0,
+                  "read_with/write_with: op must return a number (errno style), a "
+                  "std::error_code, or a std::pair<X, std::error_code>");
+    return false;
+  }
+}
+
+// The retry loop shared by every operation: waits for `interest`, tries
+// `op`, and on would-block clears the readiness it saw and waits again.
+// Touches nothing of the Async object but `io` (stable) after a wait, so a
+// destroyed Async only makes it return Cancelled.
+template <class Op>
+auto retry_io(ScheduledIo* io, uint32_t generation, uint32_t interest, uint32_t clear_bit, Op op)
+    -> Task<absl::StatusOr<std::invoke_result_t<Op&>>> {
+  using R = std::invoke_result_t<Op&>;
+  for (;;) {
+    if (io->generation() != generation) co_return closed_status();
+    const uint64_t observed = io->readiness();
+    if (!(observed & interest)) {
+      absl::Status st = co_await ReadinessAwaiter(io, generation, interest);
+      if (!st.ok()) co_return st;
+      continue;
+    }
+    try {
+      errno = 0;
+      R r = op();
+      if (!op_would_block(r, errno)) co_return r;
+    } catch (const std::system_error& e) {
+      if (!is_would_block(e.code())) throw;
+    }
+    io->clear_readiness(observed, clear_bit);
+  }
+}
+
+}  // namespace detail
+
+template <class T>
+class Async {
+ public:
+  // Makes `inner` asynchronous. On success it is moved from; on failure it
+  // is left as it was (still blocking, still owned by the caller).
+  static absl::StatusOr<Async> create(T&& inner) {
+    const int fd = detail::fd_of(inner);
+    struct stat st;
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("weft: Async: fd ", fd, " is not open"));
+    }
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0) return errno_status(errno, absl::StrCat("Async: fcntl(", fd, ")"));
+    if (!(flags & O_NONBLOCK) && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+      return errno_status(errno, absl::StrCat("Async: setting fd ", fd, " non-blocking"));
+    }
+    auto reg = detail::Reactor::get().register_fd(fd);
+    if (!reg.ok()) {
+      ::fcntl(fd, F_SETFL, flags);  // give it back as it was
+      return reg.status();
+    }
+    detail::set_own_non_blocking(inner, true);
+    return Async(std::move(inner), *std::move(reg), fd, S_ISSOCK(st.st_mode), flags);
+  }
+
+  Async(Async&& o) noexcept
+      : inner_(std::move(o.inner_)),
+        reg_(std::move(o.reg_)),
+        fd_(std::exchange(o.fd_, -1)),
+        is_socket_(o.is_socket_),
+        saved_flags_(o.saved_flags_) {}
+  Async& operator=(Async&& o) noexcept {
+    if (this != &o) {
+      close();
+      inner_ = std::move(o.inner_);
+      reg_ = std::move(o.reg_);
+      fd_ = std::exchange(o.fd_, -1);
+      is_socket_ = o.is_socket_;
+      saved_flags_ = o.saved_flags_;
+    }
+    return *this;
+  }
+  Async(const Async&) = delete;
+  Async& operator=(const Async&) = delete;
+  ~Async() { close(); }
+
+  // Deregisters (waking waiting tasks with Cancelled) and closes the fd
+  // (int: close(2); otherwise the object's reset() or close(), if it has
+  // one, else its destructor does).
+  void close() noexcept {
+    reg_.deregister();
+    if (fd_ >= 0) {
+      if constexpr (std::is_same_v<T, int>) {
+        ::close(fd_);
+      } else if constexpr (requires { inner_.reset(); }) {
+        inner_.reset();
+      } else if constexpr (requires(std::error_code& ec) { inner_.close(ec); }) {
+        std::error_code ec;
+        inner_.close(ec);
+      }
+    }
+    fd_ = -1;
+  }
+
+  // Tasks waiting on this object right now (diagnostics and tests).
+  size_t num_waiters() const noexcept { return reg_ ? reg_.io()->num_waiters() : 0; }
+
+  T& get_ref() noexcept { return inner_; }
+  const T& get_ref() const noexcept { return inner_; }
+  int fd() const noexcept { return fd_; }
+
+  // Deregisters and gives the object back in blocking mode (as it came).
+  T into_inner() && {
+    reg_.deregister();
+    if (fd_ >= 0) ::fcntl(fd_, F_SETFL, saved_flags_);
+    detail::set_own_non_blocking(inner_, (saved_flags_ & O_NONBLOCK) != 0);
+    fd_ = -1;
+    return std::move(inner_);
+  }
+  T release() { return std::move(*this).into_inner(); }
+
+  // Completes when the fd is readable (or has hung up / errored) / writable.
+  detail::ReadinessAwaiter readable() const noexcept {
+    return {reg_.io(), reg_.generation(), detail::ready::kReadInterest};
+  }
+  detail::ReadinessAwaiter writable() const noexcept {
+    return {reg_.io(), reg_.generation(), detail::ready::kWriteInterest};
+  }
+
+  // Retries `op(inner)` until it stops reporting would-block; see above.
+  template <class Op>
+  auto read_with(Op op) {
+    return detail::retry_io(reg_.io(), reg_.generation(), detail::ready::kReadInterest,
+                            detail::ready::kReadable, [this, op]() mutable { return op(inner_); });
+  }
+  template <class Op>
+  auto write_with(Op op) {
+    return detail::retry_io(reg_.io(), reg_.generation(), detail::ready::kWriteInterest,
+                            detail::ready::kWritable, [this, op]() mutable { return op(inner_); });
+  }
+
+  // Reads at most `len` bytes; 0 means end of stream.
+  Task<absl::StatusOr<size_t>> read(void* buf, size_t len) {
+    const int fd = fd_;
+    return sys_io(detail::ready::kReadInterest, detail::ready::kReadable, "read",
+                  [fd, buf, len] { return ::read(fd, buf, len); });
+  }
+  Task<absl::StatusOr<size_t>> read(std::span<std::byte> buf) { return read(buf.data(), buf.size()); }
+
+  Task<absl::StatusOr<size_t>> write(const void* buf, size_t len) {
+    const int fd = fd_;
+    if (is_socket_) {
+      return sys_io(detail::ready::kWriteInterest, detail::ready::kWritable, "write",
+                    [fd, buf, len] { return ::send(fd, buf, len, MSG_NOSIGNAL); });
+    }
+    return sys_io(detail::ready::kWriteInterest, detail::ready::kWritable, "write",
+                  [fd, buf, len] { return ::write(fd, buf, len); });
+  }
+  Task<absl::StatusOr<size_t>> write(std::span<const std::byte> buf) {
+    return write(buf.data(), buf.size());
+  }
+
+  Task<absl::StatusOr<size_t>> readv(const iovec* iov, int count) {
+    const int fd = fd_;
+    return sys_io(detail::ready::kReadInterest, detail::ready::kReadable, "readv",
+                  [fd, iov, count] { return ::readv(fd, iov, count); });
+  }
+  Task<absl::StatusOr<size_t>> writev(const iovec* iov, int count) {
+    const int fd = fd_;
+    if (is_socket_) {
+      return sys_io(detail::ready::kWriteInterest, detail::ready::kWritable, "writev",
+                    [fd, iov, count] {
+                      msghdr msg{};
+                      msg.msg_iov = const_cast<iovec*>(iov);
+                      msg.msg_iovlen = static_cast<size_t>(count);
+                      return ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+                    });
+    }
+    return sys_io(detail::ready::kWriteInterest, detail::ready::kWritable, "writev",
+                  [fd, iov, count] { return ::writev(fd, iov, count); });
+  }
+
+  // Reads exactly `len` bytes; OutOfRange if the stream ends first.
+  Task<absl::Status> read_exact(void* buf, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+      auto n = co_await read(static_cast<char*>(buf) + got, len - got);
+      if (!n.ok()) co_return n.status();
+      if (*n == 0) {
+        co_return absl::OutOfRangeError(
+            absl::StrCat("weft: read_exact: end of stream after ", got, " of ", len, " bytes"));
+      }
+      got += *n;
+    }
+    co_return absl::OkStatus();
+  }
+  // Writes all `len` bytes.
+  Task<absl::Status> write_all(const void* buf, size_t len) {
+    size_t put = 0;
+    while (put < len) {
+      auto n = co_await write(static_cast<const char*>(buf) + put, len - put);
+      if (!n.ok()) co_return n.status();
+      put += *n;
+    }
+    co_return absl::OkStatus();
+  }
+
+ protected:
+  // For the ready-made socket types built on top.
+  detail::ScheduledIo* io() const noexcept { return reg_.io(); }
+  uint32_t generation() const noexcept { return reg_.generation(); }
+  bool is_socket() const noexcept { return is_socket_; }
+
+  // A syscall in the retry loop, its result mapped to a status.
+  template <class Sys>
+  Task<absl::StatusOr<size_t>> sys_io(uint32_t interest, uint32_t clear_bit, const char* what,
+                                      Sys sys) {
+    detail::ScheduledIo* io = reg_.io();
+    const uint32_t gen = reg_.generation();
+    auto r = co_await detail::retry_io(io, gen, interest, clear_bit, [sys]() mutable {
+      ssize_t n = sys();
+      return detail::SysResult{n, n < 0 ? errno : 0};
+    });
+    if (!r.ok()) co_return r.status();
+    if (r->n < 0) co_return errno_status(r->err, what);
+    co_return static_cast<size_t>(r->n);
+  }
+
+ private:
+  Async(T&& inner, detail::IoRegistration reg, int fd, bool is_socket, int saved_flags)
+      : inner_(std::move(inner)),
+        reg_(std::move(reg)),
+        fd_(fd),
+        is_socket_(is_socket),
+        saved_flags_(saved_flags) {}
+
+  T inner_;
+  detail::IoRegistration reg_;  // deregistered before inner_ closes the fd
+  int fd_ = -1;
+  bool is_socket_ = false;
+  int saved_flags_ = 0;
+};
+
+}  // namespace weft
+
+#endif  // WEFT_ASYNC_FD_ASYNC_H_

@@ -1,0 +1,71 @@
+// ReadinessAwaiter: waits until a registered fd is ready for reading or
+// writing, or until its registration is closed.
+//
+// Guarantees: a readiness event racing with the suspend is never lost
+// (ScheduledIo::add_waiter re-checks under the lock the driver sets
+// readiness under). Destroying the awaiter while its task is suspended (the
+// task was cancelled) unlinks it: the registration keeps no trace of it.
+#ifndef WEFT_ASYNC_FD_READINESS_H_
+#define WEFT_ASYNC_FD_READINESS_H_
+
+#include <coroutine>
+
+#include "absl/status/status.h"
+#include "async_fd/io_status.h"
+#include "executor/task.h"
+#include "reactor/scheduled_io.h"
+
+namespace weft {
+namespace detail {
+
+class ReadinessAwaiter {
+ public:
+  ReadinessAwaiter(ScheduledIo* io, uint32_t generation, uint32_t interest) noexcept
+      : io_(io), generation_(generation) {
+    node_.interest = interest;
+  }
+  ReadinessAwaiter(const ReadinessAwaiter&) = delete;
+  ReadinessAwaiter& operator=(const ReadinessAwaiter&) = delete;
+  ~ReadinessAwaiter() {
+    if (registered_) io_->remove_waiter(&node_);
+  }
+
+  bool await_ready() noexcept {
+    if (io_->generation() != generation_) {
+      closed_ = true;
+      return true;
+    }
+    return (io_->readiness() & node_.interest) != 0;
+  }
+  template <WeftPromise P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    node_.waker = current_waker(h);
+    registered_ = true;
+    if (io_->add_waiter(&node_, generation_)) return true;
+    node_.waker = Waker();  // ready (or closed) after all: don't suspend
+    return false;
+  }
+  // OK when ready; Cancelled when the registration was closed.
+  absl::Status await_resume() noexcept {
+    if (registered_) {
+      io_->remove_waiter(&node_);  // no-op unless woken by something else
+      registered_ = false;
+      // node_.shutdown is written under the registration's lock, which
+      // remove_waiter just took.
+      if (node_.shutdown) closed_ = true;
+    }
+    return closed_ ? closed_status() : absl::OkStatus();
+  }
+
+ private:
+  ScheduledIo* io_;
+  uint32_t generation_;
+  IoWaiter node_;
+  bool registered_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace detail
+}  // namespace weft
+
+#endif  // WEFT_ASYNC_FD_READINESS_H_

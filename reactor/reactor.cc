@@ -1,0 +1,341 @@
+#include "reactor/reactor.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "executor/idle_poll.h"
+
+namespace weft {
+namespace detail {
+namespace {
+
+// Tokens in the driver's epoll set; no slab index reaches them.
+constexpr uint64_t kWakeToken = std::numeric_limits<uint64_t>::max();
+constexpr uint64_t kIoToken = kWakeToken - 1;
+// Events fetched per epoll_wait: enough to drain a busy turn in one call.
+constexpr int kMaxEvents = 256;
+// Queued timer operations after which a pusher wakes the driver even though
+// no deadline moved: bounds the memory of a create-and-cancel storm.
+constexpr uint32_t kOpsBeforeWake = 4096;
+
+uint64_t token(uint32_t index, uint32_t generation) {
+  return (uint64_t{index} << 32) | generation;
+}
+
+[[noreturn]] void die(const char* what) {
+  std::fprintf(stderr, "weft: reactor: %s: %s\n", what, std::strerror(errno));
+  std::abort();
+}
+
+void ignore_default_sigpipe() {
+  struct sigaction sa;
+  if (sigaction(SIGPIPE, nullptr, &sa) == 0 && sa.sa_handler == SIG_DFL &&
+      !(sa.sa_flags & SA_SIGINFO)) {
+    signal(SIGPIPE, SIG_IGN);
+  }
+}
+
+}  // namespace
+
+void IoRegistration::deregister() noexcept {
+  if (io_) Reactor::get().deregister(std::exchange(io_, nullptr), index_);
+}
+
+namespace {
+// Set once by the constructor; read by the idle-poll hooks.
+std::atomic<Reactor*> g_reactor{nullptr};
+Reactor* reactor_for_hooks() noexcept {
+  // acquire: pairs with the release store in the constructor.
+  return g_reactor.load(std::memory_order_acquire);
+}
+}  // namespace
+
+Reactor& Reactor::get() {
+  // Leaked: the driver thread and late deregistrations may outlive statics.
+  static Reactor* r = new Reactor();
+  return *r;
+}
+
+int Reactor::hook_poll() noexcept { return reactor_for_hooks()->poll_io(0); }
+
+void Reactor::hook_awake() noexcept {
+  // seq_cst: see arm_driver_io / driver_main.
+  reactor_for_hooks()->awake_pollers_.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void Reactor::hook_parking() noexcept {
+  Reactor* r = reactor_for_hooks();
+  // seq_cst: Dekker with the driver, which clears io_armed_ and then reads
+  // awake_pollers_: either it sees our decrement or we see its clear.
+  if (r->awake_pollers_.fetch_sub(1, std::memory_order_seq_cst) == 1) r->arm_driver_io();
+}
+
+void Reactor::arm_driver_io() noexcept {
+  if (io_armed_.exchange(true, std::memory_order_seq_cst)) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLONESHOT;
+  ev.data.u64 = kIoToken;
+  // Re-arming re-checks readiness: events already waiting fire at once.
+  if (epoll_ctl(driver_fd_, EPOLL_CTL_MOD, epfd_, &ev) != 0) die("epoll_ctl(re-arm io)");
+}
+
+Reactor::Reactor() : start_(Clock::now()), wheel_(0) {
+  ignore_default_sigpipe();
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) die("epoll_create1");
+  driver_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (driver_fd_ < 0) die("epoll_create1");
+  evfd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (evfd_ < 0) die("eventfd");
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.u64 = kWakeToken;
+  if (epoll_ctl(driver_fd_, EPOLL_CTL_ADD, evfd_, &ev) != 0) die("epoll_ctl(eventfd)");
+  ev.events = EPOLLIN | EPOLLONESHOT;  // armed: no task thread is awake yet
+  ev.data.u64 = kIoToken;
+  if (epoll_ctl(driver_fd_, EPOLL_CTL_ADD, epfd_, &ev) != 0) die("epoll_ctl(io epoll)");
+  // release: pairs with reactor_for_hooks().
+  g_reactor.store(this, std::memory_order_release);
+  static const IdlePollHooks kHooks = {&Reactor::hook_poll, &Reactor::hook_awake,
+                                       &Reactor::hook_parking};
+  set_idle_poll_hooks(&kHooks);
+  driver_ = std::thread([this] { driver_main(); });
+  pthread_setname_np(driver_.native_handle(), "weft-reactor");
+  driver_.detach();
+}
+
+absl::StatusOr<IoRegistration> Reactor::register_fd(int fd) {
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("weft: fd ", fd, " is not an open file descriptor"));
+  }
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "weft: fd ", fd, " is a ", S_ISREG(st.st_mode) ? "regular file" : "directory",
+        "; epoll cannot poll it: use blocking_pool/ (weft::fs, weft::Unblock) for files"));
+  }
+  uint32_t index = 0;
+  ScheduledIo* io = slab_.allocate(&index);
+  if (!io) return absl::ResourceExhaustedError("weft: reactor registration table is full");
+  io->reset_for(fd);
+  const uint32_t gen = io->generation();
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+  ev.data.u64 = token(index, gen);
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    const int err = errno;
+    io->shut_down();
+    slab_.release(index);
+    switch (err) {
+      case EEXIST:
+        return absl::AlreadyExistsError(
+            absl::StrCat("weft: fd ", fd, " is already registered with the reactor"));
+      case EPERM:
+        return absl::InvalidArgumentError(absl::StrCat(
+            "weft: fd ", fd, " cannot be polled by epoll; use blocking_pool/ for files"));
+      case EBADF:
+        return absl::InvalidArgumentError(absl::StrCat("weft: fd ", fd, " is not open"));
+      default:
+        return absl::ErrnoToStatus(err, absl::StrCat("weft: registering fd ", fd));
+    }
+  }
+  // relaxed: a statistic for tests, read after synchronizing otherwise.
+  live_regs_.fetch_add(1, std::memory_order_relaxed);
+  return IoRegistration(io, index, gen);
+}
+
+void Reactor::deregister(ScheduledIo* io, uint32_t index) noexcept {
+  // The fd is still open (the owner closes it after this): remove it so no
+  // new events arrive. Events already fetched carry the old generation.
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, io->fd(), nullptr);
+  io->shut_down();
+  slab_.release(index);
+  live_regs_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// --- timers ------------------------------------------------------------
+
+uint64_t Reactor::now_ms() const noexcept {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count());
+}
+
+uint64_t Reactor::to_deadline_ms(Clock::time_point t) const noexcept {
+  if (t <= start_) return 0;
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - start_).count();
+  return static_cast<uint64_t>((ns + 999'999) / 1'000'000);  // round up: never early
+}
+
+Reactor::Clock::time_point Reactor::from_ms(uint64_t ms) const noexcept {
+  return start_ + std::chrono::milliseconds(ms);
+}
+
+void Reactor::push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e) noexcept {
+  // relaxed load: the CAS below re-reads.
+  TimerEntry* head = stack.load(std::memory_order_relaxed);
+  do {
+    e->next_op = head;
+    // seq_cst: release publishes the entry to the driver's exchange; seq_cst
+    // also orders this push before our read of sleep_until_ms_ (Dekker with
+    // the driver, which stores sleep_until_ms_ then reads the stacks).
+  } while (!stack.compare_exchange_weak(head, e, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed));
+}
+
+void Reactor::submit_timer(TimerEntry* e) noexcept {
+  // Read before the push: once pushed, the driver may free a cancelled entry.
+  const uint64_t deadline = e->when_ms;
+  push_op(inserts_, e);
+  // relaxed: a count; the driver resets it when it takes the stacks.
+  const uint32_t ops = pending_ops_.fetch_add(1, std::memory_order_relaxed) + 1;
+  // seq_cst: the other half of the Dekker pair in push_op.
+  uint64_t target = sleep_until_ms_.load(std::memory_order_seq_cst);
+  while (deadline < target) {
+    // Only the thread that lowers the target wakes the driver.
+    if (sleep_until_ms_.compare_exchange_weak(target, deadline, std::memory_order_seq_cst)) {
+      wake_driver();
+      return;
+    }
+  }
+  if (ops == kOpsBeforeWake) wake_driver();
+}
+
+void Reactor::cancel_timer(TimerEntry* e) noexcept {
+  uint32_t expected = TimerEntry::kPending;
+  // acq_rel: pairs with the driver's CAS to kFired; exactly one wins.
+  if (e->state.compare_exchange_strong(expected, TimerEntry::kCancelled,
+                                       std::memory_order_acq_rel, std::memory_order_acquire)) {
+    // Our reference travels with the cancel operation.
+    push_op(cancels_, e);
+    if (pending_ops_.fetch_add(1, std::memory_order_relaxed) + 1 == kOpsBeforeWake) wake_driver();
+  } else {
+    e->unref();
+  }
+}
+
+void Reactor::wake_driver() noexcept {
+  uint64_t one = 1;
+  // EAGAIN (counter saturated) still leaves the eventfd readable: fine.
+  [[maybe_unused]] ssize_t n = write(evfd_, &one, sizeof one);
+}
+
+void Reactor::run_timers() noexcept {
+  // Take both stacks: inserts first, so a cancel in the same batch finds
+  // its entry linked (or knows it never was).
+  // acquire: pairs with push_op's release.
+  TimerEntry* ins = inserts_.exchange(nullptr, std::memory_order_acquire);
+  TimerEntry* can = cancels_.exchange(nullptr, std::memory_order_acquire);
+  pending_ops_.store(0, std::memory_order_relaxed);
+  for (TimerEntry* e = ins; e;) {
+    TimerEntry* next = e->next_op;
+    // acquire: pairs with cancel_timer's CAS (a cancelled entry is left to
+    // its cancel operation).
+    if (e->state.load(std::memory_order_acquire) == TimerEntry::kPending) {
+      e->deadline_ms = e->when_ms;
+      wheel_.insert(e);  // the wheel holds the driver's reference
+    } else {
+      e->unref();  // cancelled before we saw it: the driver's reference
+    }
+    e = next;
+  }
+  for (TimerEntry* e = can; e;) {
+    TimerEntry* next = e->next_op;
+    if (e->linked()) {
+      wheel_.remove(e);
+      e->unref();  // the driver's reference, held by the wheel
+    }
+    e->unref();  // the owner's, carried by the cancel operation
+    e = next;
+  }
+  // A turn can cover several milliseconds (the driver was busy or woke
+  // late): wake the timers that fired in deadline order, not wheel order.
+  fired_.clear();
+  // Every node in the wheel is a TimerEntry.
+  wheel_.poll(now_ms(), [this](TimerNode* n) { fired_.push_back(static_cast<TimerEntry*>(n)); });
+  std::stable_sort(fired_.begin(), fired_.end(), [](const TimerEntry* a, const TimerEntry* b) {
+    return a->deadline_ms < b->deadline_ms;
+  });
+  for (TimerEntry* e : fired_) {
+    uint32_t expected = TimerEntry::kPending;
+    // acq_rel: pairs with cancel_timer's CAS and with fired()'s acquire.
+    if (e->state.compare_exchange_strong(expected, TimerEntry::kFired, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+      // acq_rel: takes the waker the owner released in set_waker().
+      Waker w(e->waker.exchange(nullptr, std::memory_order_acq_rel));
+      std::move(w).wake();
+    }
+    // Fired or lost to a cancel, the node is unlinked: the driver is done
+    // with it. (A cancel operation still to come drops the owner's only.)
+    e->unref();
+  }
+  timers_in_wheel_.store(wheel_.size(), std::memory_order_release);
+}
+
+void Reactor::driver_main() noexcept {
+  epoll_event events[kMaxEvents];
+  for (;;) {
+    // The driver is awake: pushers need not wake it. seq_cst: see push_op.
+    sleep_until_ms_.store(0, std::memory_order_seq_cst);
+    run_timers();
+    auto next = wheel_.next_expiration();
+    const uint64_t target = next ? *next : std::numeric_limits<uint64_t>::max();
+    sleep_until_ms_.store(target, std::memory_order_seq_cst);
+    // Dekker with push_op/submit_timer: after publishing our target, look
+    // at the stacks once more; a push we miss here saw our target.
+    if (inserts_.load(std::memory_order_seq_cst) || cancels_.load(std::memory_order_seq_cst)) {
+      continue;
+    }
+    int timeout = -1;
+    if (next) {
+      const uint64_t now = now_ms();
+      timeout = *next <= now ? 0 : static_cast<int>(std::min<uint64_t>(*next - now, 1u << 30));
+    }
+    const int n = epoll_wait(driver_fd_, events, 2, timeout);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("epoll_wait");
+    }
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.u64 == kWakeToken) {
+        uint64_t drained;
+        [[maybe_unused]] ssize_t r = read(evfd_, &drained, sizeof drained);
+        continue;
+      }
+      // The one-shot I/O watch fired and is now disarmed.
+      // seq_cst: Dekker with hook_parking (see there).
+      io_armed_.store(false, std::memory_order_seq_cst);
+      poll_io(0);
+      // Keep watching only while no task thread is awake to poll.
+      if (awake_pollers_.load(std::memory_order_seq_cst) == 0) arm_driver_io();
+    }
+  }
+}
+
+int Reactor::poll_io(int timeout_ms) noexcept {
+  epoll_event events[kMaxEvents];
+  const int n = epoll_wait(epfd_, events, kMaxEvents, timeout_ms);
+  for (int i = 0; i < n; ++i) {
+    const uint64_t tok = events[i].data.u64;
+    slab_.get(static_cast<uint32_t>(tok >> 32))
+        ->on_event(static_cast<uint32_t>(tok), events[i].events);
+  }
+  return n > 0 ? n : 0;
+}
+
+}  // namespace detail
+}  // namespace weft

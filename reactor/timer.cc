@@ -1,0 +1,144 @@
+#include "reactor/timer.h"
+
+#include <utility>
+
+#include "reactor/reactor.h"
+
+namespace weft {
+
+using detail::Reactor;
+using detail::TimerEntry;
+
+// Awaits one entry: suspends until it fires, or until the Timer is re-armed
+// or cancelled (which moves or takes the waker under the Timer's lock).
+struct Timer::EntryWait {
+  Timer* timer;
+  TimerEntry* e;  // we hold a reference for the duration of the wait
+  bool await_ready() const noexcept {
+    // acquire: pairs with the driver's kFired CAS / the canceller's CAS.
+    return e->state.load(std::memory_order_acquire) != TimerEntry::kPending;
+  }
+  template <detail::WeftPromise P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    std::lock_guard<std::mutex> l(timer->mu_);
+    if (timer->entry_ != e) return false;  // re-armed or cancelled meanwhile
+    e->set_waker(current_waker(h));
+    // Re-check after publishing the waker: the driver may have fired just
+    // before and found no waker to take.
+    if (e->state.load(std::memory_order_acquire) != TimerEntry::kPending) {
+      Waker mine(e->waker.exchange(nullptr, std::memory_order_acq_rel));
+      return false;
+    }
+    return true;
+  }
+  void await_resume() const noexcept {}
+};
+
+Timer::Timer(Timer&& o) noexcept {
+  std::lock_guard<std::mutex> l(o.mu_);
+  entry_ = std::exchange(o.entry_, nullptr);
+  deadline_ = o.deadline_;
+}
+
+Timer& Timer::operator=(Timer&& o) noexcept {
+  if (this != &o) {
+    cancel();
+    std::scoped_lock l(mu_, o.mu_);
+    entry_ = std::exchange(o.entry_, nullptr);
+    deadline_ = o.deadline_;
+  }
+  return *this;
+}
+
+void Timer::set_at(Clock::time_point deadline) {
+  Reactor& r = Reactor::get();
+  auto* e = new TimerEntry();
+  e->when_ms = r.to_deadline_ms(deadline);
+  TimerEntry* old;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    old = std::exchange(entry_, e);
+    deadline_ = deadline;
+    if (old) {
+      // Move a waiting task over to the new entry, under the lock that
+      // EntryWait takes to install it, so it cannot land on the old one.
+      Waker w(old->waker.exchange(nullptr, std::memory_order_acq_rel));
+      if (w) e->set_waker(std::move(w));
+    }
+  }
+  // Hands over the driver's reference; e may be cancelled (by another
+  // thread) and freed from here on: don't touch it.
+  r.submit_timer(e);
+  if (old) {
+    r.cancel_timer(old);
+  }
+}
+
+void Timer::cancel() noexcept {
+  TimerEntry* old;
+  Waker w;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    old = std::exchange(entry_, nullptr);
+    if (old) w = Waker(old->waker.exchange(nullptr, std::memory_order_acq_rel));
+  }
+  if (old) {
+    Reactor::get().cancel_timer(old);
+    std::move(w).wake();  // a waiting task sees the timer disarmed
+  }
+}
+
+bool Timer::fired() const noexcept {
+  std::lock_guard<std::mutex> l(mu_);
+  return entry_ && entry_->fired();
+}
+
+Clock::time_point Timer::deadline() const noexcept {
+  std::lock_guard<std::mutex> l(mu_);
+  return deadline_;
+}
+
+Task<void> Timer::wait() {
+  for (;;) {
+    TimerEntry* e;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      e = entry_;
+      if (!e) co_return;  // unarmed or cancelled
+      e->refs.fetch_add(1, std::memory_order_relaxed);
+    }
+    struct Unref {
+      TimerEntry* e;
+      ~Unref() { e->unref(); }
+    } hold{e};
+    if (e->fired()) co_return;
+    co_await EntryWait{this, e};
+    if (e->fired()) co_return;
+    // Woken because the timer was re-armed or cancelled: look again.
+  }
+}
+
+Task<void> sleep_until(Clock::time_point deadline) {
+  Timer t(deadline);
+  co_await t.wait();
+}
+
+Task<void> sleep_for(Clock::duration d) { return sleep_until(Clock::now() + d); }
+
+Interval::Interval(Clock::duration period, Clock::time_point start)
+    : period_(period > Clock::duration::zero() ? period : Clock::duration(1)), next_(start) {}
+
+Task<Clock::time_point> Interval::tick() {
+  const Clock::time_point scheduled = next_;
+  co_await sleep_until(scheduled);
+  const Clock::time_point now = Clock::now();
+  next_ = scheduled + period_;
+  if (next_ <= now) {
+    // Skip missed ticks: the first multiple of the period after now.
+    const auto behind = (now - scheduled) / period_;
+    next_ = scheduled + (behind + 1) * period_;
+  }
+  co_return scheduled;
+}
+
+}  // namespace weft

@@ -1,0 +1,164 @@
+// Timers through the global reactor: never early, ordering, Timer moved
+// between tasks, reset from another thread, Interval, cancellation.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "reactor/reactor.h"
+#include "test_util.h"
+#include "weft.h"
+
+using namespace std::chrono_literals;
+using weft::Clock;
+
+namespace {
+// Generous upper bound: the machine may be loaded; the lower bound is exact.
+constexpr auto kSlack = 2s;
+
+weft::Task<Clock::time_point> sleep_then_now(Clock::duration d) {
+  co_await weft::sleep_for(d);
+  co_return Clock::now();
+}
+
+// Waits (bounded) until the reactor's wheel holds `n` timers.
+weft::Task<bool> wheel_reaches(size_t n) {
+  auto& r = weft::detail::Reactor::get();
+  auto give_up = Clock::now() + 5s;
+  while (Clock::now() < give_up) {
+    r.wake();
+    if (r.timers_in_wheel() == n) co_return true;
+    co_await weft::sleep_for(1ms);
+    if (r.timers_in_wheel() == n) co_return true;
+  }
+  co_return false;
+}
+}  // namespace
+
+TEST_CASE("sleep_for never wakes early and does wake", "[timer]") {
+  auto start = Clock::now();
+  auto woke = weft::block_on(sleep_then_now(30ms));
+  CHECK(woke - start >= 30ms);
+  CHECK(woke - start < 30ms + kSlack);
+}
+
+TEST_CASE("10,000 random timers fire in deadline order, none early", "[timer]") {
+  constexpr int kTimers = 10'000;
+  // Every timer is armed before the first deadline (the offset), so the
+  // order in which they fire is the reactor's alone.
+  constexpr auto kOffset = 500ms;
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int> ms(1, 200);
+  const auto start = Clock::now() + kOffset;
+  std::vector<Clock::time_point> deadlines(kTimers);
+  std::vector<weft::Timer> timers(kTimers);
+  for (int i = 0; i < kTimers; ++i) {
+    deadlines[i] = start + std::chrono::milliseconds(ms(rng));
+    timers[i].set_at(deadlines[i]);
+  }
+  const auto armed = Clock::now();
+  REQUIRE(armed < start);  // else the machine is too slow for this test's offset
+  // A LocalExecutor runs woken tasks in wake order (one FIFO), so the order
+  // they record is the order the reactor fired them in.
+  weft::LocalExecutor ex;
+  std::vector<int> order;
+  int early = 0;
+  ex.run([&]() -> weft::Task<void> {
+    std::vector<weft::JoinHandle<void>> hs;
+    for (int i = 0; i < kTimers; ++i) {
+      hs.push_back(ex.spawn([](int i, weft::Timer* t, Clock::time_point d, std::vector<int>* order,
+                               int* early) -> weft::Task<void> {
+        co_await *t;
+        if (Clock::now() < d) ++*early;
+        order->push_back(i);
+      }(i, &timers[i], deadlines[i], &order, &early)));
+    }
+    for (auto& h : hs) co_await h;
+  }());
+  CHECK(early == 0);
+  REQUIRE(order.size() == size_t{kTimers});
+  // Fired in nondecreasing deadline order, at the reactor's 1 ms resolution.
+  auto& r = weft::detail::Reactor::get();
+  int inversions = 0;
+  for (size_t i = 1; i < order.size(); ++i) {
+    if (r.to_deadline_ms(deadlines[order[i]]) < r.to_deadline_ms(deadlines[order[i - 1]])) {
+      ++inversions;
+    }
+  }
+  CHECK(inversions == 0);
+}
+
+TEST_CASE("a cancelled sleep leaves no timer behind", "[timer][cancel]") {
+  weft::LocalExecutor ex;
+  std::atomic<int> live{0}, destroyed{0};
+  bool ok = ex.run([&]() -> weft::Task<bool> {
+    REQUIRE(co_await wheel_reaches(0));
+    auto h = ex.spawn([](std::atomic<int>* live, std::atomic<int>* destroyed) -> weft::Task<void> {
+      weft_test::Counted c(live, destroyed);
+      co_await weft::sleep_for(1h);
+    }(&live, &destroyed));
+    co_await weft::yield_now();  // let it start sleeping
+    CHECK(live == 1);
+    bool armed = co_await wheel_reaches(1);
+    { auto drop = std::move(h); }  // cancel
+    co_await weft::yield_now();
+    CHECK(destroyed == 1);
+    co_return armed && co_await wheel_reaches(0);
+  }());
+  CHECK(ok);
+}
+
+TEST_CASE("a Timer moved to another task while pending still wakes it", "[timer]") {
+  weft::Executor ex;
+  auto start = Clock::now();
+  auto woke = ex.run([&]() -> weft::Task<Clock::time_point> {
+    weft::Timer t(40ms);
+    auto h = ex.spawn([](weft::Timer t) -> weft::Task<Clock::time_point> {
+      co_await t;
+      co_return Clock::now();
+    }(std::move(t)));
+    co_return co_await h;
+  }());
+  CHECK(woke - start >= 40ms);
+  CHECK(woke - start < 40ms + kSlack);
+}
+
+TEST_CASE("Timer::reset from another thread moves the wait", "[timer]") {
+  weft::Timer t(1h);
+  std::atomic<bool> waiting{false};
+  auto start = Clock::now();
+  std::thread resetter([&] {
+    while (!waiting.load()) std::this_thread::yield();
+    t.set_after(20ms);
+  });
+  weft::block_on([&]() -> weft::Task<void> {
+    waiting.store(true);
+    co_await t;
+  }());
+  resetter.join();
+  auto took = Clock::now() - start;
+  CHECK(took >= 20ms);
+  CHECK(took < 20ms + kSlack);  // the 1 h deadline would hang the test
+  CHECK(t.fired());
+}
+
+TEST_CASE("Interval ticks at its period and skips missed ticks", "[timer]") {
+  weft::block_on([]() -> weft::Task<void> {
+    auto start = Clock::now();
+    weft::Interval every(10ms, start);
+    auto t0 = co_await every.tick();
+    CHECK(t0 == start);  // the first tick is immediate
+    auto t1 = co_await every.tick();
+    CHECK(t1 == start + 10ms);
+    CHECK(Clock::now() >= start + 10ms);
+    co_await weft::sleep_for(35ms);  // miss three ticks
+    auto t2 = co_await every.tick();
+    CHECK(t2 == start + 20ms);  // the late tick itself is delivered once...
+    auto t3 = co_await every.tick();
+    CHECK(t3 > start + 40ms);  // ...then the missed ones are skipped
+    CHECK((t3 - start) % 10ms == Clock::duration::zero());
+  }());
+}
