@@ -61,7 +61,6 @@
 #ifndef WEFT_SYNC_CHANNEL_H_
 #define WEFT_SYNC_CHANNEL_H_
 
-#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -102,17 +101,28 @@ class ChannelCore {
   ChannelCore(const ChannelCore&) = delete;
   ChannelCore& operator=(const ChannelCore&) = delete;
 
-  // One reference for the Channel, one per queued or notified-but-unconsumed
-  // awaiter.
-  void retain() noexcept {
-    // relaxed: the caller already holds a reference (it is inside a call on
-    // the Channel, which holds one), as in ref_inc.
-    refs_.fetch_add(1, std::memory_order_relaxed);
+  // The Channel's destructor: closes, then drops the Channel's reference.
+  void close_and_release() noexcept {
+    WakeList wakes;
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      close_locked(wakes);
+      last = unref_locked();
+    }
+    wakes.wake_all();
+    if (last) delete this;
   }
-  void release() noexcept {
-    // acq_rel: release orders this holder's uses of the core before the
-    // delete; acquire (last drop) sees every other holder's uses.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+
+  // A queued awaiter that was notified and has nothing to take from the
+  // core (a sender, or a receiver told "closed") drops its reference.
+  void release_notified() noexcept {
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last = unref_locked();
+    }
+    if (last) delete this;
   }
 
   // --- receive ----------------------------------------------------------
@@ -129,7 +139,7 @@ class ChannelCore {
         settle_locked(wakes);
       } else if (!drained_locked()) {
         w.waker = current_waker(h);
-        retain();  // dropped when the awaiter consumes or abandons the node
+        ++refs_;  // dropped when the awaiter consumes or abandons the node
         receivers_.push_back(&w);
         return true;
       }
@@ -138,17 +148,21 @@ class ChannelCore {
     return false;
   }
 
-  // A notified receiver resumes with a reservation: takes the front item.
+  // A notified receiver resumes with a reservation: takes the front item
+  // and drops its reference.
   T take_reserved() {
     WakeList wakes;
     std::optional<T> item;
+    bool last;
     {
       std::lock_guard<std::mutex> lock(mu_);
       --reserved_;
       item.emplace(buffer_.pop_front());  // reserved_ <= size, so not empty
       settle_locked(wakes);
+      last = unref_locked();
     }
     wakes.wake_all();
+    if (last) delete this;
     return std::move(*item);
   }
 
@@ -168,9 +182,11 @@ class ChannelCore {
   }
 
   // A receive awaiter goes away without having consumed its node: withdraw
-  // it, or give up its reservation, which passes to the next receiver.
+  // it, or give up its reservation, which passes to the next receiver; and
+  // drop its reference.
   void abandon_recv(RecvWaiter& w) noexcept {
     WakeList wakes;
+    bool last;
     {
       std::lock_guard<std::mutex> lock(mu_);
       // relaxed: the state leaves kQueued only under mu_, which we hold.
@@ -181,9 +197,10 @@ class ChannelCore {
         settle_locked(wakes);
       }
       w.mark_consumed();
+      last = unref_locked();
     }
     wakes.wake_all();
-    release();
+    if (last) delete this;
   }
 
   // --- send -------------------------------------------------------------
@@ -198,7 +215,7 @@ class ChannelCore {
       if (!closed_) {
         if (buffer_.size() >= capacity_) {
           w.waker = current_waker(h);
-          retain();
+          ++refs_;  // dropped when the awaiter consumes or abandons the node
           senders_.push_back(&w);
           return true;
         }
@@ -224,33 +241,32 @@ class ChannelCore {
     return SendResult<T>::sent();
   }
 
-  // A send awaiter goes away without having consumed its node. A notified
-  // sender has nothing to pass on: its value is already in the buffer (or
-  // the channel was closed and it keeps it).
+  // A send awaiter goes away without having consumed its node, and drops
+  // its reference. A notified sender has nothing to pass on: its value is
+  // already in the buffer (or the channel was closed and it keeps it).
   void abandon_send(SendWaiter<T>& w) noexcept {
+    bool last;
     {
       std::lock_guard<std::mutex> lock(mu_);
       // relaxed: as in abandon_recv.
       if (w.state.load(std::memory_order_relaxed) == WaiterState::kQueued) senders_.cancel(&w);
       w.mark_consumed();
+      last = unref_locked();
     }
-    release();
+    if (last) delete this;
   }
 
   // --- both -------------------------------------------------------------
 
   bool close() {
     WakeList wakes;
+    bool closed_now;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (closed_) return false;
-      closed_ = true;
-      // Waiting senders keep their values, which their SendResult hands back.
-      while (Waiter* w = senders_.pop_front()) wakes.push(WaiterQueue::notify(w));
-      settle_locked(wakes);  // receivers: "closed" once the buffer is drained
+      closed_now = close_locked(wakes);
     }
     wakes.wake_all();
-    return true;
+    return closed_now;
   }
 
   bool is_closed() const {
@@ -265,6 +281,19 @@ class ChannelCore {
 
  private:
   ~ChannelCore() = default;
+
+  bool close_locked(WakeList& wakes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (closed_) return false;
+    closed_ = true;
+    // Waiting senders keep their values, which their SendResult hands back.
+    while (Waiter* w = senders_.pop_front()) wakes.push(WaiterQueue::notify(w));
+    settle_locked(wakes);  // receivers: "closed" once the buffer is drained
+    return true;
+  }
+
+  // Drops a reference; true when it was the last: the caller deletes the
+  // core once it has released mu_ (nobody else can reach it any more).
+  bool unref_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return --refs_ == 0; }
 
   // Closed, and no item left, not even one reserved by a receiver that may
   // still be cancelled and pass it on.
@@ -305,7 +334,11 @@ class ChannelCore {
   WaiterQueue senders_ ABSL_GUARDED_BY(mu_);    // SendWaiter<T> nodes
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   const size_t capacity_;
-  std::atomic<size_t> refs_{1};
+  // Holders of the core: the Channel, and each awaiter from the moment it
+  // queues until it has consumed or abandoned its node (so a Channel can be
+  // destroyed under waiting tasks). Every change happens under mu_ anyway,
+  // so the count is a plain integer guarded by it, not an atomic.
+  size_t refs_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace detail
@@ -321,10 +354,7 @@ class Channel {
   // A bounded channel holding at most `capacity` (>= 1) items.
   explicit Channel(size_t capacity) : core_(new detail::ChannelCore<T>(check(capacity))) {}
   // Closes the channel: waiting tasks wake up with "closed".
-  ~Channel() {
-    core_->close();
-    core_->release();
-  }
+  ~Channel() { core_->close_and_release(); }
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
@@ -345,9 +375,7 @@ class Channel {
       return core_->send_or_queue(waiter_, h);
     }
     SendResult<T> await_resume() {
-      detail::ChannelCore<T>* core = core_;
-      consume(waiter_, core_, "channel send");
-      if (core_ == nullptr) core->release();  // may free the core if the Channel is gone
+      if (detail::consume_notified(waiter_, "channel send")) core_->release_notified();
       if (waiter_.value) return SendResult<T>::closed(std::move(*waiter_.value));
       return SendResult<T>::sent();
     }
@@ -372,11 +400,15 @@ class Channel {
       return core_->recv_or_queue(waiter_, item_, h);
     }
     absl::StatusOr<T> await_resume() {
-      detail::ChannelCore<T>* core = core_;
-      if (consume(waiter_, core_, "channel recv") && waiter_.reserved) {
-        item_.emplace(core->take_reserved());
+      if (detail::consume_notified(waiter_, "channel recv")) {
+        // Either call drops the node's reference to the core, which may free
+        // it if the Channel is gone.
+        if (waiter_.reserved) {
+          item_.emplace(core_->take_reserved());
+        } else {
+          core_->release_notified();
+        }
       }
-      if (core_ == nullptr) core->release();  // may free the core if the Channel is gone
       if (!item_) return recv_closed_status();
       absl::StatusOr<T> r(std::move(*item_));
       item_.reset();
@@ -420,23 +452,6 @@ class Channel {
     }
     return capacity;
   }
-  // An awaiter resumed. If it had queued, its node was notified: take it
-  // off the books, clear `core` (the caller then drops the reference the
-  // node held, after its last use of the core) and return true.
-  static bool consume(detail::Waiter& w, detail::ChannelCore<T>*& core, const char* what) {
-    switch (w.load_state()) {
-      case detail::WaiterState::kIdle:  // completed without waiting
-        return false;
-      case detail::WaiterState::kQueued:
-        detail::resumed_while_queued(what);
-      case detail::WaiterState::kNotified:
-        break;
-    }
-    w.mark_consumed();
-    core = nullptr;
-    return true;
-  }
-
   detail::ChannelCore<T>* core_;
 };
 

@@ -170,14 +170,16 @@ TEST_CASE("cancelling receivers and senders at random points loses nothing",
         // after the send, the rest after a random delay.
         const uint32_t order = rng() % 3;
         if (order == 0) r.reset();
-        REQUIRE(to_receivers.try_send(item(kSent, i)).ok());
+        weft_test::must(to_receivers.try_send(item(kSent, i)).ok(), "try_send to an unbounded channel");
         if (order == 2) spin(rng() % kMaxSpin);
       }  // r cancelled
       wait_until(frames_gone);
       for (auto v = to_receivers.try_recv(); v.ok(); v = to_receivers.try_recv()) {
         leftovers.push_back(*v);  // the promise was given up, or r was gone
       }
-      if (from_senders.size() == 0) REQUIRE(from_senders.try_send(item(kFiller, i)).ok());
+      if (from_senders.size() == 0) {
+        weft_test::must(from_senders.try_send(item(kFiller, i)).ok(), "try_send to an empty channel");
+      }
       {
         std::optional<weft::JoinHandle<void>> s = ex.spawn(
             cancellable_send(from_senders, ledger, item(kSender, i), &s_started, FrameToken(&live)));
@@ -230,5 +232,56 @@ TEST_CASE("cancelling receivers and senders at random points loses nothing",
     arrived[seq_of(v)] = 1;
   }
   for (uint64_t v : ledger.sent_extra) CHECK(arrived[seq_of(v)] == 1);
+  CHECK(live.load() == 0);
+}
+
+// A Channel destroyed on one thread while the tasks waiting on it are
+// cancelled on another: each waiting awaiter keeps the channel's state
+// alive until it has let go of it, so neither side touches freed memory
+// (ASan) or races (TSan), whichever goes first.
+TEST_CASE("destroying a channel while its waiting tasks are cancelled elsewhere",
+          "[channel][stress][cancel]") {
+  constexpr int kRounds = 2'000;
+  weft::Executor ex;
+  std::atomic<int> live{0};
+  weft_test::Gate all_rounds_done;
+  std::thread driver([&] {
+    std::mt19937 rng(99);
+    for (int i = 0; i < kRounds; ++i) {
+      auto ch = std::make_unique<weft::Channel<uint64_t>>(1);
+      weft_test::must(ch->try_send(0).ok(), "try_send to an empty channel");  // now full
+      std::atomic<bool> r_started{false}, s_started{false};
+      auto r = ex.spawn([](weft::Channel<uint64_t>& ch, std::atomic<bool>* started,
+                           FrameToken) -> weft::Task<void> {
+        (void)co_await ch.recv();  // takes the 0
+        // release: pairs with the driver's acquire load.
+        started->store(true, std::memory_order_release);
+        (void)co_await ch.recv();  // waits
+      }(*ch, &r_started, FrameToken(&live)));
+      auto s = ex.spawn([](weft::Channel<uint64_t>& ch, std::atomic<bool>* started,
+                           FrameToken) -> weft::Task<void> {
+        (void)co_await ch.send(1);
+        started->store(true, std::memory_order_release);
+        (void)co_await ch.send(2);  // may wait
+      }(*ch, &s_started, FrameToken(&live)));
+      // acquire: pairs with the tasks' release stores.
+      while (!r_started.load(std::memory_order_acquire) ||
+             !s_started.load(std::memory_order_acquire)) {
+        std::this_thread::yield();
+      }
+      weft_test::spin(rng() % 2000);
+      std::thread destroyer([&ch] { ch.reset(); });
+      weft_test::spin(rng() % 2000);
+      r = {};  // cancel both, racing with the destruction
+      s = {};
+      destroyer.join();
+      weft_test::wait_frames_gone(live);
+    }
+    all_rounds_done.open();
+  });
+  weft_test::run_on_two_workers(ex, [](weft_test::Gate& done) -> weft::Task<void> {
+    co_await done;
+  }(all_rounds_done));
+  driver.join();
   CHECK(live.load() == 0);
 }

@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-#include "test_util.h"
+#include "sync_test_util.h"
 #include "weft.h"
 
 namespace {
@@ -29,7 +29,7 @@ TEST_CASE("a value sent from another thread reaches a block_on receiver", "[ones
   auto [tx, rx] = weft::oneshot<std::unique_ptr<int>>();
   std::thread sender([tx = std::move(tx)]() mutable {
     weft::SendResult<std::unique_ptr<int>> r = tx.send(std::make_unique<int>(42));
-    CHECK(r.ok());
+    weft_test::must(r.ok(), "oneshot send");
   });
   absl::StatusOr<std::unique_ptr<int>> v =
       weft::block_on([](weft::OneshotReceiver<std::unique_ptr<int>>& rx)

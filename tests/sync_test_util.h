@@ -4,6 +4,8 @@
 #define WEFT_TESTS_SYNC_TEST_UTIL_H_
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <utility>
 
@@ -58,6 +60,15 @@ class FrameToken {
 // FrameToken's release decrement.
 inline void wait_frames_gone(const std::atomic<int>& live) {
   while (live.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+}
+
+// A check for threads other than the test's own: Catch2's assertions are
+// not thread-safe, so a failure there aborts with a message instead.
+inline void must(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "test failure on a helper thread: %s\n", what);
+    std::abort();
+  }
 }
 
 // A short busy wait of about `n` loop turns, to shift the timing of a race.
