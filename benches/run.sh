@@ -8,7 +8,7 @@
 # Environment:
 #   RUNS=5                 runs of each workload (BENCH.md asks for 5, median)
 #   THREADS="2"            worker thread counts to run, space-separated
-#   WORKLOADS="..."        subset of the workloads (default: all four)
+#   WORKLOADS="..."        subset of the workloads (default: all five)
 #   CARGO=cargo            the cargo that builds the tokio peer; if it is not
 #                          found, the tokio peer is skipped with a note
 #
@@ -23,7 +23,7 @@ set -euo pipefail
 out="$(realpath -m "${1:-bench-results.jsonl}")"
 runs="${RUNS:-5}"
 threads_list="${THREADS:-2}"
-workloads="${WORKLOADS:-spawn_many spawn_many_local chained_spawn yield_many}"
+workloads="${WORKLOADS:-spawn_many spawn_many_local chained_spawn yield_many ping_pong}"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
