@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -218,4 +219,73 @@ TEST_CASE("children that keep waking each other still let other tasks run", "[wh
   }(player, ab, ba, stop));
   CHECK(stop);
   CHECK(a + b > 0);
+}
+
+namespace {
+
+// Waits on `slot` over and over until `rounds` wake-ups, counting its frame.
+weft::Task<int> wake_counter(weft_test::WakerSlot& slot, int rounds, std::atomic<int>* live,
+                             std::atomic<int>* destroyed) {
+  Counted c(live, destroyed);
+  for (int i = 0; i < rounds; ++i) co_await slot;
+  co_return rounds;
+}
+
+}  // namespace
+
+// Parents awaiting when_all / when_any are cancelled from one thread while
+// another thread keeps waking their children: every child frame must be
+// destroyed exactly once (`live` ends at zero, never below), whether it was
+// idle, queued in its group, or being pushed there when its parent went.
+TEST_CASE("cancelling parents while their children are being woken", "[when_all][stress][cancel]") {
+  constexpr int kRounds = 1'000;
+  weft::Executor ex;
+  std::atomic<int> live{0}, destroyed{0};
+  weft_test::WakerSlot slots[2];
+  std::atomic<bool> stop_waking{false};
+  Gate canceller_done;
+  std::thread waker([&] {
+    // acquire: pairs with the release store at the end.
+    while (!stop_waking.load(std::memory_order_acquire)) {
+      for (auto& s : slots) {
+        if (weft::Waker w = s.take()) std::move(w).wake();
+      }
+    }
+  });
+  std::thread canceller([&] {
+    std::mt19937 rng(5);
+    for (int i = 0; i < kRounds; ++i) {
+      std::atomic<bool> started{false};
+      auto parent = ex.spawn([](weft_test::WakerSlot* slots, std::atomic<int>& live,
+                                std::atomic<int>& destroyed, bool any,
+                                std::atomic<bool>* started) -> weft::Task<void> {
+        // release: pairs with the canceller's acquire load.
+        started->store(true, std::memory_order_release);
+        if (any) {
+          (void)co_await weft::when_any(wake_counter(slots[0], 50, &live, &destroyed),
+                                        wake_counter(slots[1], 60, &live, &destroyed));
+        } else {
+          (void)co_await weft::when_all(wake_counter(slots[0], 50, &live, &destroyed),
+                                        wake_counter(slots[1], 60, &live, &destroyed));
+        }
+      }(slots, live, destroyed, i % 2 == 0, &started));
+      // acquire: pairs with the parent's release store.
+      while (!started.load(std::memory_order_acquire)) std::this_thread::yield();
+      weft_test::spin(rng() % 20'000);
+    }  // each parent cancelled wherever it is
+    canceller_done.open();
+  });
+  weft_test::run_on_two_workers(ex, [](Gate& canceller_done,
+                                       std::atomic<int>& live) -> weft::Task<void> {
+    co_await canceller_done;
+    // The last cancelled parents are destroyed by the workers meanwhile.
+    // acquire: pairs with Counted's decrement (relaxed) through the
+    // executor's hand-offs; a plain poll is enough here.
+    while (live.load(std::memory_order_acquire) != 0) co_await weft::yield_now();
+  }(canceller_done, live));
+  canceller.join();
+  stop_waking.store(true, std::memory_order_release);
+  waker.join();
+  CHECK(live.load() == 0);
+  CHECK(destroyed.load() > 0);
 }
