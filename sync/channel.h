@@ -309,12 +309,14 @@ class ChannelCore {
   // frees up; waiting receivers in order, each reserving the next item.
   void settle_locked(WakeList& wakes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     while (buffer_.size() < capacity_ && !senders_.empty()) {
+      // Safety: senders_ holds only the SendWaiter<T> of SendAwaiters.
       auto* s = static_cast<SendWaiter<T>*>(senders_.pop_front());
       buffer_.push_back(std::move(*s->value));
       s->value.reset();  // sent
       wakes.push(WaiterQueue::notify(s));
     }
     while (buffer_.size() > reserved_ && !receivers_.empty()) {
+      // Safety: receivers_ holds only the RecvWaiter of RecvAwaiters.
       auto* r = static_cast<RecvWaiter*>(receivers_.pop_front());
       r->reserved = true;
       ++reserved_;

@@ -27,6 +27,7 @@ bool Event::wait_or_queue(detail::EventWaiter& w, uint64_t epoch, Waker waker) {
 }
 
 Waker Event::notify_one_locked() {
+  // Safety: waiters_ holds only the EventWaiter of Event::Awaiters.
   if (auto* w = static_cast<detail::EventWaiter*>(waiters_.pop_front())) {
     w->by_one = true;
     return detail::WaiterQueue::notify(w);
@@ -50,6 +51,7 @@ void Event::notify_all() noexcept {
     std::lock_guard<std::mutex> lock(mu_);
     // release: pairs with the acquire load in Awaiter's constructor.
     epoch_.fetch_add(1, std::memory_order_release);
+    // Safety: waiters_ holds only EventWaiters (see notify_one_locked).
     while (auto* w = static_cast<detail::EventWaiter*>(waiters_.pop_front())) {
       w->by_one = false;
       wakes.push(detail::WaiterQueue::notify(w));

@@ -45,6 +45,7 @@ bool RwLock::acquire_or_queue(detail::RwWaiter& w, Waker waker) {
 
 void RwLock::grant_locked(detail::WakeList& wakes) {
   while (!waiters_.empty()) {
+    // Safety: waiters_ holds only the RwWaiter of RwLock::Awaiters.
     auto* w = static_cast<detail::RwWaiter*>(waiters_.front());
     if (!can_take_locked(w->writer)) return;
     waiters_.pop_front();

@@ -43,6 +43,7 @@ bool Semaphore::take_or_queue(detail::SemaphoreWaiter& w, Waker waker) {
 
 void Semaphore::grant_locked(detail::WakeList& wakes) {
   while (!waiters_.empty()) {
+    // Safety: waiters_ holds only the SemaphoreWaiter of AcquireAwaiters.
     auto* w = static_cast<detail::SemaphoreWaiter*>(waiters_.front());
     if (available_ < w->permits) return;  // the front waits; so does everyone
     waiters_.pop_front();
