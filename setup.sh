@@ -14,10 +14,14 @@ PACKAGES=(
   pkg-config        # to read abseil's link line
   python3           # benches/table.py turns JSON lines into the README table
   wrk               # http_hello load generator (reactor benches)
-  # The tokio peer of the executor benches (benches/tokio_peer), built with
-  # `cargo --offline` from Debian's vendored registry /usr/share/cargo/registry.
+  # The Rust peers of the benches, built with `cargo --offline` from Debian's
+  # vendored registry /usr/share/cargo/registry: benches/tokio_peer (executor
+  # and reactor workloads) and benches/smol_peer (reactor workloads).
   librust-tokio-dev # tokio 1.24.2 and, as Depends, every crate its features use
+                    # (rt-multi-thread, net, time, io-util: mio, socket2, bytes...)
+  librust-smol-dev  # smol 1.3 with async-executor, async-io (BTreeMap timers) and deps
   cargo             # Debian's cargo (pulls rustc): the image's rustup one is not guaranteed
+  strace            # benches/syscalls.sh: syscalls per tcp_rtt round trip
 )
 
 missing=()

@@ -3,8 +3,13 @@
 #ifndef WEFT_WEFT_H_
 #define WEFT_WEFT_H_
 
+#include "async_fd/address.h"
 #include "async_fd/async.h"
 #include "async_fd/owned_fd.h"
+#include "async_fd/tcp.h"
+#include "async_fd/udp.h"
+#include "async_fd/unix.h"
+#include "async_fd/unix_address.h"
 #include "executor/block_on.h"
 #include "executor/executor.h"
 #include "executor/global.h"

@@ -142,7 +142,10 @@ auto retry_io(ScheduledIo* io, uint32_t generation, uint32_t interest, uint32_t 
     } catch (const std::system_error& e) {
       if (!is_would_block(e.code())) throw;
     }
-    io->clear_readiness(observed, clear_bit);
+    // EAGAIN also means no error is pending: clear a reported one too, or
+    // a socket that once got EPOLLERR (a UDP ICMP error) would look ready
+    // forever and spin.
+    io->clear_readiness(observed, clear_bit | ready::kError);
   }
 }
 

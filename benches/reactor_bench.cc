@@ -1,9 +1,18 @@
 // reactor_bench: weft's reactor against standalone Asio (and plain blocking
 // threads where BENCH.md asks) on tcp_rtt, timers and timer_cancel.
 //
-// Usage: reactor_bench [--threads N] [tcp_rtt|timers|timer_cancel|all]
+// Usage: reactor_bench [--threads N] [--peer NAME] [--round-trips N]
+//                      [tcp_rtt|timers|timer_cancel|all]
 // Prints one JSON line per workload and peer (see BENCH.md), with extra
 // fields: tcp_rtt adds mean_us, p50_us, p99_us; timers adds overhead_ms.
+// --peer NAME runs only that peer (weft, asio or std); --round-trips N
+// overrides tcp_rtt's round trips (benches/syscalls.sh counts syscalls per
+// round trip from two runs with different N; the suite never sets it).
+//
+// The Rust peers (benches/tokio_peer's tokio_reactor, benches/smol_peer)
+// repeat these parameters from benches/peer_common, which ports
+// sleep_durations() below (std::mt19937 + libstdc++'s
+// uniform_int_distribution) and checks the same fingerprint of it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -38,6 +47,14 @@ constexpr int kMaxSleepMs = 100;           // timers: durations in [1, 100] ms
 constexpr uint32_t kSleepSeed = 12345;     // timers: fixed seed
 constexpr int kCancelled = 1'000'000;      // timer_cancel
 constexpr int kDefaultThreads = 2;
+// timers: the fingerprint of sleep_durations(): the sum, and FNV-1a 64 over
+// the values in order (each as one uint64_t). benches/peer_common checks the
+// same two numbers, so every peer sleeps exactly these durations.
+constexpr uint64_t kSleepSum = 5'049'378;
+constexpr uint64_t kSleepFnv = 0x0fb2beb9aa2b20ddULL;
+
+// tcp_rtt's round trips: kRoundTrips unless --round-trips N.
+int g_round_trips = kRoundTrips;
 
 using Clock = std::chrono::steady_clock;
 
@@ -96,7 +113,7 @@ void check(bool ok, const char* what) {
 
 weft::Task<void> weft_server(weft::Async<weft::OwnedFd>* s, Completion* done) {
   char buf[kMessage];
-  for (int i = 0; i < kRoundTrips; ++i) {
+  for (int i = 0; i < g_round_trips; ++i) {
     check((co_await s->read_exact(buf, kMessage)).ok(), "weft server read");
     check((co_await s->write_all(buf, kMessage)).ok(), "weft server write");
   }
@@ -107,7 +124,7 @@ weft::Task<void> weft_client(weft::Async<weft::OwnedFd>* c, std::vector<double>*
                              Completion* done) {
   char out[kMessage], in[kMessage];
   std::memset(out, 'x', sizeof out);
-  for (int i = 0; i < kRoundTrips; ++i) {
+  for (int i = 0; i < g_round_trips; ++i) {
     auto t0 = Clock::now();
     check((co_await c->write_all(out, kMessage)).ok(), "weft client write");
     check((co_await c->read_exact(in, kMessage)).ok(), "weft client read");
@@ -121,7 +138,7 @@ Result weft_tcp_rtt(int threads) {
   auto [c, s] = tcp_pair();
   auto client = weft::Async<weft::OwnedFd>::create(weft::OwnedFd(c)).value();
   auto server = weft::Async<weft::OwnedFd>::create(weft::OwnedFd(s)).value();
-  std::vector<double> us(kRoundTrips);
+  std::vector<double> us(g_round_trips);
   Completion done(2, "weft tcp_rtt");
   double seconds;
   {
@@ -133,12 +150,12 @@ Result weft_tcp_rtt(int threads) {
     seconds = secs(Clock::now() - start);
   }
   done.check_exact();
-  return {kRoundTrips, seconds, rtt_fields(us)};
+  return {static_cast<uint64_t>(g_round_trips), seconds, rtt_fields(us)};
 }
 
 asio::awaitable<void> asio_server(asio::ip::tcp::socket& s, Completion* done) {
   char buf[kMessage];
-  for (int i = 0; i < kRoundTrips; ++i) {
+  for (int i = 0; i < g_round_trips; ++i) {
     co_await asio::async_read(s, asio::buffer(buf), asio::use_awaitable);
     co_await asio::async_write(s, asio::buffer(buf), asio::use_awaitable);
   }
@@ -149,7 +166,7 @@ asio::awaitable<void> asio_client(asio::ip::tcp::socket& c, std::vector<double>*
                                   Completion* done) {
   char out[kMessage], in[kMessage];
   std::memset(out, 'x', sizeof out);
-  for (int i = 0; i < kRoundTrips; ++i) {
+  for (int i = 0; i < g_round_trips; ++i) {
     auto t0 = Clock::now();
     co_await asio::async_write(c, asio::buffer(out), asio::use_awaitable);
     co_await asio::async_read(c, asio::buffer(in), asio::use_awaitable);
@@ -161,7 +178,7 @@ asio::awaitable<void> asio_client(asio::ip::tcp::socket& c, std::vector<double>*
 
 Result asio_tcp_rtt(int threads) {
   auto [c, s] = tcp_pair();
-  std::vector<double> us(kRoundTrips);
+  std::vector<double> us(g_round_trips);
   Completion done(2, "asio tcp_rtt");
   double seconds;
   {
@@ -175,17 +192,17 @@ Result asio_tcp_rtt(int threads) {
     seconds = secs(Clock::now() - start);
   }
   done.check_exact();
-  return {kRoundTrips, seconds, rtt_fields(us)};
+  return {static_cast<uint64_t>(g_round_trips), seconds, rtt_fields(us)};
 }
 
 // Two plain threads doing blocking read/write: the baseline BENCH.md names.
 Result std_tcp_rtt(int) {
   auto [c, s] = tcp_pair();
-  std::vector<double> us(kRoundTrips);
+  std::vector<double> us(g_round_trips);
   auto start = Clock::now();
   std::thread server([s = s] {
     char buf[kMessage];
-    for (int i = 0; i < kRoundTrips; ++i) {
+    for (int i = 0; i < g_round_trips; ++i) {
       size_t got = 0;
       while (got < kMessage) {
         ssize_t n = ::read(s, buf + got, kMessage - got);
@@ -197,7 +214,7 @@ Result std_tcp_rtt(int) {
   });
   char out[kMessage], in[kMessage];
   std::memset(out, 'x', sizeof out);
-  for (int i = 0; i < kRoundTrips; ++i) {
+  for (int i = 0; i < g_round_trips; ++i) {
     auto t0 = Clock::now();
     check(::write(c, out, kMessage) == static_cast<ssize_t>(kMessage), "std client write");
     size_t got = 0;
@@ -212,7 +229,7 @@ Result std_tcp_rtt(int) {
   double seconds = secs(Clock::now() - start);
   ::close(c);
   ::close(s);
-  return {kRoundTrips, seconds, rtt_fields(us)};
+  return {static_cast<uint64_t>(g_round_trips), seconds, rtt_fields(us)};
 }
 
 // ---------------------------------------------------------------- timers
@@ -222,6 +239,13 @@ std::vector<int> sleep_durations() {
   std::uniform_int_distribution<int> d(1, kMaxSleepMs);
   std::vector<int> v(kSleepers);
   for (int& x : v) x = d(rng);
+  uint64_t sum = 0, fnv = 0xcbf29ce484222325ULL;
+  for (int x : v) {
+    sum += static_cast<uint64_t>(x);
+    fnv = (fnv ^ static_cast<uint64_t>(x)) * 0x100000001b3ULL;
+  }
+  check(sum == kSleepSum && fnv == kSleepFnv,
+        "sleep_durations: the sequence differs from the one the Rust peers port");
   return v;
 }
 
@@ -327,21 +351,37 @@ void report(const char* peer, const char* workload, int threads, const Result& r
 int main_impl(int argc, char** argv) {
   int threads = kDefaultThreads;
   std::string which = "all";
+  std::string only_peer;  // --peer: empty runs every peer
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) {
       threads = std::atoi(argv[++i]);
     } else if (a.rfind("--threads=", 0) == 0) {
       threads = std::atoi(a.c_str() + 10);
+    } else if (a == "--peer" && i + 1 < argc) {
+      only_peer = argv[++i];
+    } else if (a.rfind("--peer=", 0) == 0) {
+      only_peer = a.substr(7);
+    } else if (a == "--round-trips" && i + 1 < argc) {
+      g_round_trips = std::atoi(argv[++i]);
+    } else if (a.rfind("--round-trips=", 0) == 0) {
+      g_round_trips = std::atoi(a.c_str() + 14);
     } else if (a[0] != '-') {
       which = a;
     } else {
-      std::fprintf(stderr, "usage: %s [--threads N] [tcp_rtt|timers|timer_cancel|all]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--threads N] [--peer weft|asio|std] [--round-trips N] "
+                   "[tcp_rtt|timers|timer_cancel|all]\n",
+                   argv[0]);
       return 2;
     }
   }
   if (threads < 1 || threads > 1024) {
     std::fprintf(stderr, "%s: --threads wants 1..1024\n", argv[0]);
+    return 2;
+  }
+  if (g_round_trips < 1 || g_round_trips > 100'000'000) {
+    std::fprintf(stderr, "%s: --round-trips wants 1..100000000\n", argv[0]);
     return 2;
   }
   const std::vector<Workload> workloads = {
@@ -354,6 +394,7 @@ int main_impl(int argc, char** argv) {
     if (which != "all" && which != w.name) continue;
     matched = true;
     for (const Peer& p : w.peers) {
+      if (!only_peer.empty() && only_peer != p.name) continue;
       p.fn(threads);  // warm-up, unmeasured
       report(p.name, w.name, threads, p.fn(threads));
     }

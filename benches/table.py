@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
-"""Turns executor_bench and tokio_peer JSON lines into the Markdown table
-README.md shows.
+"""Turns the JSON lines of benches/run.sh (executor_bench, reactor_bench and
+the Rust peers) into the Markdown table README.md shows.
 
 Usage: benches/table.py [RESULTS]   (default RESULTS: bench-results.jsonl)
 
-For every (peer, workload, threads) it takes the median per_op_ns of the runs
-in the file (benches/run.sh makes 5), then prints one row per (workload,
-threads) with weft's, tokio's and Asio's medians and the ratios weft/tokio
-and weft/asio (below 1: weft is faster). The tokio cells stay blank when the
-file has no tokio lines (run.sh found no cargo). Only ratios from one run of
-run.sh mean anything on these machines (BENCH.md).
+One row per (workload, threads, figure), in the order the workloads first
+appear. The figure is per_op_ns, except for the workloads whose JSON lines
+carry their own (FIGURES): tcp_rtt shows mean_us, p50_us and p99_us (one row
+each), timers shows overhead_ms (wall time - 100 ms). Each cell is the
+median of the runs in the file (benches/run.sh makes 5; each figure's median
+is taken on its own).
+
+There is a column for every peer present anywhere in the file (weft, tokio,
+smol, asio, std, in that order, then any other), and a ratio column
+weft/PEER for each of the others (below 1: weft is faster or has less
+overhead); for tcp_rtt the headline ratio is that of mean_us, for timers that
+of overhead_ms. A cell stays blank when that peer does not run that workload
+(smol and std run only some). Only ratios from one run of run.sh mean
+anything on these machines (BENCH.md).
 """
 import collections
 import json
@@ -17,12 +25,22 @@ import statistics
 import sys
 
 REQUIRED = ("peer", "workload", "threads", "iters", "seconds", "per_op_ns")
-PEERS = ("weft", "tokio", "asio")  # the table's columns, in order
+PEER_ORDER = ("weft", "tokio", "smol", "asio", "std")  # columns, in order
+
+# workload -> [(JSON field, label, decimals)]; any other: per_op_ns.
+FIGURES = {
+    "tcp_rtt": [("mean_us", "mean µs", 2), ("p50_us", "p50 µs", 2),
+                ("p99_us", "p99 µs", 2)],
+    "timers": [("overhead_ms", "overhead ms", 2)],
+}
+DEFAULT_FIGURES = [("per_op_ns", "ns/op", 1)]
 
 
 def load(path):
-    samples = collections.defaultdict(list)  # (peer, workload, threads) -> [ns/op]
+    # (peer, workload, threads, field) -> [values]
+    samples = collections.defaultdict(list)
     order = []  # (workload, threads) in order of first appearance
+    peers = set()
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             line = line.strip()
@@ -33,42 +51,56 @@ def load(path):
             except json.JSONDecodeError as e:
                 sys.exit(f"{path}:{lineno}: not JSON: {e}")
             missing = [k for k in REQUIRED if k not in rec]
+            figures = FIGURES.get(rec.get("workload"), DEFAULT_FIGURES)
+            missing += [k for k, _, _ in figures if k not in rec]
             if missing:
                 sys.exit(f"{path}:{lineno}: missing {', '.join(missing)}")
             key = (rec["workload"], rec["threads"])
             if key not in order:
                 order.append(key)
-            samples[(rec["peer"], *key)].append(float(rec["per_op_ns"]))
-    return samples, order
+            peers.add(rec["peer"])
+            for field, _, _ in figures:
+                samples[(rec["peer"], *key, field)].append(float(rec[field]))
+    columns = [p for p in PEER_ORDER if p in peers]
+    columns += sorted(peers - set(PEER_ORDER))
+    return samples, order, columns
 
 
-def fmt(x):
-    return "—" if x is None else f"{x:.1f}"
+def fmt(x, decimals):
+    return "" if x is None else f"{x:.{decimals}f}"
 
 
 def ratio(num, den):
-    return f"{num / den:.2f}×" if num is not None and den else "—"
+    if num is None or den is None:
+        return ""
+    if den <= 0:
+        return "—"  # no overhead to divide by
+    return f"{num / den:.2f}×"
 
 
 def main(argv):
     path = argv[1] if len(argv) > 1 else "bench-results.jsonl"
-    samples, order = load(path)
+    samples, order, columns = load(path)
     if not order:
         sys.exit(f"{path}: no results")
-    print("| workload | threads | weft ns/op | tokio ns/op | asio ns/op "
-          "| weft/tokio | weft/asio | runs |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    others = [p for p in columns if p != "weft"]
+    header = (["workload", "threads", "figure"] + columns
+              + [f"weft/{p}" for p in others] + ["runs"])
+    print("| " + " | ".join(header) + " |")
+    print("|---|---:|---|" + "---:|" * (len(columns) + len(others) + 1))
     for workload, threads in order:
-        runs = {peer: samples.get((peer, workload, threads), []) for peer in PEERS}
-        med = {peer: statistics.median(v) if v else None for peer, v in runs.items()}
-        w, t, a = med["weft"], med["tokio"], med["asio"]
-        # Blank, not a dash, when there is no tokio figure at all.
-        tokio_ns = fmt(t) if t is not None else ""
-        vs_tokio = ratio(w, t) if t is not None else ""
-        present = [len(v) for v in runs.values() if v]
-        n = min(present) if present else 0
-        print(f"| {workload} | {threads} | {fmt(w)} | {tokio_ns} | {fmt(a)} "
-              f"| {vs_tokio} | {ratio(w, a)} | {n} |")
+        for field, label, decimals in FIGURES.get(workload, DEFAULT_FIGURES):
+            runs = {p: samples.get((p, workload, threads, field), [])
+                    for p in columns}
+            med = {p: statistics.median(v) if v else None
+                   for p, v in runs.items()}
+            present = [len(v) for v in runs.values() if v]
+            n = min(present) if present else 0
+            cells = ([workload, str(threads), label]
+                     + [fmt(med[p], decimals) for p in columns]
+                     + [ratio(med.get("weft"), med[p]) for p in others]
+                     + [str(n)])
+            print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

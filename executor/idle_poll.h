@@ -26,18 +26,20 @@ struct IdlePollHooks {
   // Polls for ready events without blocking and wakes their tasks; returns
   // how many events it handled.
   int (*poll)() noexcept;
-  // The calling thread runs tasks and will poll before it parks.
-  void (*awake)() noexcept;
-  // The calling thread is about to park (or stops running tasks).
-  void (*parking)() noexcept;
+  // The last awake task thread is about to park: someone else must watch.
+  void (*last_parked)() noexcept;
 };
 
 // Installed once by the reactor.
 void set_idle_poll_hooks(const IdlePollHooks* hooks) noexcept;
 
 int idle_poll() noexcept;
+// The calling thread runs tasks and will poll before it parks.
 void poller_awake() noexcept;
+// The calling thread is about to park (or stops running tasks).
 void poller_parking() noexcept;
+// How many task threads are awake now.
+int awake_pollers() noexcept;
 
 // Marks the calling thread as an awake task thread for its lifetime.
 class PollerScope {

@@ -7,6 +7,12 @@
 // called first. `co_await handle.cancel()` cancels and reports whether the
 // task had already finished (then it hands back the result).
 //
+// Lifetime: the result lives in the task's frame until the handle takes it
+// (await) or goes away; so do the task's by-value parameters (C++ destroys
+// them with the frame, after the body's locals). A task that must release a
+// resource it received as a parameter when it finishes should move it into
+// a local.
+//
 // Guarantees: awaiting a task that was cancelled (by its executor's
 // destruction, or by cancel()) throws weft::TaskCancelled. Awaiting a handle
 // twice, or a moved-from one, throws std::logic_error naming the mistake.
@@ -84,7 +90,10 @@ class [[nodiscard]] JoinHandle {
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
       return detail::join_register(self_->task_, current_waker(h).release());
     }
-    T await_resume() { return self_->take(); }
+    T await_resume() {
+      self_->check_not_spurious();
+      return self_->take();
+    }
 
    private:
     JoinHandle* self_;
@@ -104,6 +113,7 @@ class [[nodiscard]] JoinHandle {
       return detail::join_register(self_->task_, current_waker(h).release());
     }
     typename CancelResult<T>::type await_resume() {
+      self_->check_not_spurious();
       if (!self_->task_->has_output) {
         self_->reset(false);
         self_->consumed_ = true;
@@ -127,6 +137,16 @@ class [[nodiscard]] JoinHandle {
   CancelAwaiter cancel() { return CancelAwaiter(this); }
 
  private:
+  // Resumed before the task finished: someone woke this task with a Waker
+  // kept from an earlier suspension (see waker.h). Fail loudly.
+  void check_not_spurious() {
+    if (!detail::join_finished(task_)) {
+      detail::handle_release(std::exchange(task_, nullptr), /*detach=*/true);
+      throw std::logic_error(
+          "weft: a task awaiting a JoinHandle was woken before the task finished: a Waker "
+          "was kept and used after the suspension it was taken for");
+    }
+  }
   void check_usable() const {
     if (consumed_) throw std::logic_error("weft: a JoinHandle was awaited twice");
     if (!task_) throw std::logic_error("weft: co_await on a moved-from or detached JoinHandle");

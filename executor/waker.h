@@ -15,6 +15,13 @@
 // completed or was cancelled does nothing. A wake synchronizes with the
 // task's next run: what the waker wrote before wake() is visible to the task.
 //
+// Rule for leaf awaiters: a Waker is for the suspension it was taken in.
+// Once the task has resumed, drop it (weft's awaiters unregister theirs in
+// await_resume or their destructor). A C++ awaiter cannot suspend again from
+// await_resume, so a stale waker that fires at a later, unrelated await
+// resumes it early; weft's own awaiters detect that and throw
+// std::logic_error rather than misbehave.
+//
 // Example:
 //   struct Ready {
 //     std::optional<weft::Waker>* slot;

@@ -73,17 +73,10 @@ Reactor& Reactor::get() {
 
 int Reactor::hook_poll() noexcept { return reactor_for_hooks()->poll_io(0); }
 
-void Reactor::hook_awake() noexcept {
-  // seq_cst: see arm_driver_io / driver_main.
-  reactor_for_hooks()->awake_pollers_.fetch_add(1, std::memory_order_seq_cst);
-}
-
-void Reactor::hook_parking() noexcept {
-  Reactor* r = reactor_for_hooks();
-  // seq_cst: Dekker with the driver, which clears io_armed_ and then reads
-  // awake_pollers_: either it sees our decrement or we see its clear.
-  if (r->awake_pollers_.fetch_sub(1, std::memory_order_seq_cst) == 1) r->arm_driver_io();
-}
+// The count's seq_cst decrement (in idle_poll.cc) and this exchange pair
+// with the driver, which clears io_armed_ and then reads the count: either
+// it sees the decrement or we see its clear.
+void Reactor::hook_last_parked() noexcept { reactor_for_hooks()->arm_driver_io(); }
 
 void Reactor::arm_driver_io() noexcept {
   if (io_armed_.exchange(true, std::memory_order_seq_cst)) return;
@@ -111,8 +104,7 @@ Reactor::Reactor() : start_(Clock::now()), wheel_(0) {
   if (epoll_ctl(driver_fd_, EPOLL_CTL_ADD, epfd_, &ev) != 0) die("epoll_ctl(io epoll)");
   // release: pairs with reactor_for_hooks().
   g_reactor.store(this, std::memory_order_release);
-  static const IdlePollHooks kHooks = {&Reactor::hook_poll, &Reactor::hook_awake,
-                                       &Reactor::hook_parking};
+  static const IdlePollHooks kHooks = {&Reactor::hook_poll, &Reactor::hook_last_parked};
   set_idle_poll_hooks(&kHooks);
   driver_ = std::thread([this] { driver_main(); });
   pthread_setname_np(driver_.native_handle(), "weft-reactor");
@@ -185,11 +177,12 @@ Reactor::Clock::time_point Reactor::from_ms(uint64_t ms) const noexcept {
   return start_ + std::chrono::milliseconds(ms);
 }
 
-void Reactor::push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e) noexcept {
+void Reactor::push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e,
+                      TimerEntry* TimerEntry::*link) noexcept {
   // relaxed load: the CAS below re-reads.
   TimerEntry* head = stack.load(std::memory_order_relaxed);
   do {
-    e->next_op = head;
+    e->*link = head;
     // seq_cst: release publishes the entry to the driver's exchange; seq_cst
     // also orders this push before our read of sleep_until_ms_ (Dekker with
     // the driver, which stores sleep_until_ms_ then reads the stacks).
@@ -200,7 +193,7 @@ void Reactor::push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e) noexcept {
 void Reactor::submit_timer(TimerEntry* e) noexcept {
   // Read before the push: once pushed, the driver may free a cancelled entry.
   const uint64_t deadline = e->when_ms;
-  push_op(inserts_, e);
+  push_op(inserts_, e, &TimerEntry::next_insert);
   // relaxed: a count; the driver resets it when it takes the stacks.
   const uint32_t ops = pending_ops_.fetch_add(1, std::memory_order_relaxed) + 1;
   // seq_cst: the other half of the Dekker pair in push_op.
@@ -221,7 +214,7 @@ void Reactor::cancel_timer(TimerEntry* e) noexcept {
   if (e->state.compare_exchange_strong(expected, TimerEntry::kCancelled,
                                        std::memory_order_acq_rel, std::memory_order_acquire)) {
     // Our reference travels with the cancel operation.
-    push_op(cancels_, e);
+    push_op(cancels_, e, &TimerEntry::next_cancel);
     if (pending_ops_.fetch_add(1, std::memory_order_relaxed) + 1 == kOpsBeforeWake) wake_driver();
   } else {
     e->unref();
@@ -242,7 +235,7 @@ void Reactor::run_timers() noexcept {
   TimerEntry* can = cancels_.exchange(nullptr, std::memory_order_acquire);
   pending_ops_.store(0, std::memory_order_relaxed);
   for (TimerEntry* e = ins; e;) {
-    TimerEntry* next = e->next_op;
+    TimerEntry* next = e->next_insert;
     // acquire: pairs with cancel_timer's CAS (a cancelled entry is left to
     // its cancel operation).
     if (e->state.load(std::memory_order_acquire) == TimerEntry::kPending) {
@@ -254,7 +247,7 @@ void Reactor::run_timers() noexcept {
     e = next;
   }
   for (TimerEntry* e = can; e;) {
-    TimerEntry* next = e->next_op;
+    TimerEntry* next = e->next_cancel;
     if (e->linked()) {
       wheel_.remove(e);
       e->unref();  // the driver's reference, held by the wheel
@@ -317,11 +310,11 @@ void Reactor::driver_main() noexcept {
         continue;
       }
       // The one-shot I/O watch fired and is now disarmed.
-      // seq_cst: Dekker with hook_parking (see there).
+      // seq_cst: Dekker with poller_parking / hook_last_parked (see there).
       io_armed_.store(false, std::memory_order_seq_cst);
       poll_io(0);
       // Keep watching only while no task thread is awake to poll.
-      if (awake_pollers_.load(std::memory_order_seq_cst) == 0) arm_driver_io();
+      if (awake_pollers() == 0) arm_driver_io();
     }
   }
 }

@@ -133,19 +133,16 @@ class Reactor {
   void driver_main() noexcept;
   void run_timers() noexcept;
   void wake_driver() noexcept;
-  void push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e) noexcept;
+  void push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e,
+               TimerEntry* TimerEntry::*link) noexcept;
 
   // Polls the I/O epoll fd and wakes the tasks of what it finds; any thread.
   int poll_io(int timeout_ms) noexcept;
   // Lets the driver see I/O again (one-shot re-arm) if it does not already.
   void arm_driver_io() noexcept;
   static int hook_poll() noexcept;
-  static void hook_awake() noexcept;
-  static void hook_parking() noexcept;
+  static void hook_last_parked() noexcept;
 
-  // Task threads awake now (they poll I/O before parking). Changed with
-  // seq_cst: Dekker with the driver's io_armed_ store and load of this.
-  std::atomic<int> awake_pollers_{0};
   // Whether the driver's one-shot watch of epfd_ is armed. The driver clears
   // it when the watch fires; whoever sets it back re-arms with epoll_ctl.
   std::atomic<bool> io_armed_{true};

@@ -118,12 +118,27 @@ Task<void> Timer::wait() {
   }
 }
 
-Task<void> sleep_until(Clock::time_point deadline) {
-  Timer t(deadline);
-  co_await t.wait();
+void Sleep::arm(Waker w) {
+  Reactor& r = Reactor::get();
+  auto* e = new TimerEntry();
+  e->when_ms = r.to_deadline_ms(deadline_);
+  e->set_waker(std::move(w));
+  entry_ = e;
+  // Hands over the driver's reference. The waker is in place first: the
+  // entry may fire (and wake us) before submit_timer returns.
+  r.submit_timer(e);
 }
 
-Task<void> sleep_for(Clock::duration d) { return sleep_until(Clock::now() + d); }
+Sleep::~Sleep() {
+  if (!entry_) return;
+  // Fired: just drop our reference. Not fired (cancelled task): cancel,
+  // which consumes it.
+  if (entry_->fired()) {
+    entry_->unref();
+  } else {
+    Reactor::get().cancel_timer(entry_);
+  }
+}
 
 Interval::Interval(Clock::duration period, Clock::time_point start)
     : period_(period > Clock::duration::zero() ? period : Clock::duration(1)), next_(start) {}

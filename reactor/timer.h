@@ -23,6 +23,7 @@
 #include <chrono>
 #include <coroutine>
 #include <mutex>
+#include <utility>
 
 #include "executor/task.h"
 #include "reactor/timer_entry.h"
@@ -84,9 +85,33 @@ class Timer::Awaiter {
 };
 inline Timer::Awaiter Timer::operator co_await() { return Awaiter(wait()); }
 
+// The awaitable of sleep_until / sleep_for: no coroutine frame of its own,
+// one timer entry, allocated only if the deadline has not passed yet.
+// Destroying it before it fired (the sleeping task was cancelled) cancels
+// the timer.
+class [[nodiscard]] Sleep {
+ public:
+  explicit Sleep(Clock::time_point deadline) noexcept : deadline_(deadline) {}
+  Sleep(Sleep&& o) noexcept : deadline_(o.deadline_), entry_(std::exchange(o.entry_, nullptr)) {}
+  Sleep& operator=(Sleep&&) = delete;
+  ~Sleep();
+
+  bool await_ready() const noexcept { return Clock::now() >= deadline_; }
+  template <detail::WeftPromise P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    arm(current_waker(h));
+  }
+  void await_resume() const noexcept {}
+
+ private:
+  void arm(Waker w);
+  Clock::time_point deadline_;
+  detail::TimerEntry* entry_ = nullptr;  // our reference, once armed
+};
+
 // Sleeps until `deadline` / for `d`.
-Task<void> sleep_until(Clock::time_point deadline);
-Task<void> sleep_for(Clock::duration d);
+inline Sleep sleep_until(Clock::time_point deadline) noexcept { return Sleep(deadline); }
+inline Sleep sleep_for(Clock::duration d) noexcept { return Sleep(Clock::now() + d); }
 
 // Ticks at a fixed period. The first tick completes at once (at creation
 // time, as tokio's interval does). Missed ticks are skipped: if a tick is

@@ -48,9 +48,12 @@ struct TimerEntry : TimerNode {
   std::atomic<uint32_t> refs{2};
   // An owned waker reference (a TaskHeader*), or null.
   std::atomic<TaskHeader*> waker{nullptr};
-  // Link for the reactor's insert or cancel stack (written by the pusher
+  // Links for the reactor's insert and cancel stacks (written by the pusher
   // before its release CAS, read by the driver after its acquire exchange).
-  TimerEntry* next_op = nullptr;
+  // Two links: an entry cancelled at once sits in both stacks at the same
+  // time.
+  TimerEntry* next_insert = nullptr;
+  TimerEntry* next_cancel = nullptr;
 
   bool fired() const noexcept {
     // acquire: pairs with the driver's release CAS to kFired.

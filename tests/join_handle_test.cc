@@ -148,3 +148,34 @@ TEST_CASE("JoinHandle::is_finished follows the task", "[join]") {
   CHECK(h.is_finished());
   CHECK(ex.run([&]() -> weft::Task<int> { co_return co_await h; }()) == 3);
 }
+
+namespace {
+weft::Task<std::string> join_after_slot(weft_test::WakerSlot& slot, weft::JoinHandle<int>& target) {
+  co_await slot;
+  try {
+    int v = co_await target;
+    co_return "joined " + std::to_string(v);
+  } catch (const std::logic_error& e) {
+    co_return e.what();
+  }
+}
+}  // namespace
+
+TEST_CASE("a stale waker resuming a JoinHandle await fails loudly", "[join][misuse]") {
+  weft::LocalExecutor ex;
+  weft_test::WakerSlot slot;
+  Gate never;
+  auto target = ex.spawn(value_after(never, 1));
+  auto joiner = ex.spawn(join_after_slot(slot, target));
+  drain(ex);
+  weft::Waker stale = slot.take();
+  REQUIRE(stale);
+  stale.wake_by_ref();  // legitimate: resumes past the slot, into the join
+  drain(ex);
+  CHECK_FALSE(joiner.is_finished());
+  stale.wake_by_ref();  // stale: the task now waits on the join
+  drain(ex);
+  REQUIRE(joiner.is_finished());
+  std::string what = ex.run([&]() -> weft::Task<std::string> { co_return co_await joiner; }());
+  CHECK_THAT(what, Catch::Contains("Waker was kept"));
+}

@@ -13,11 +13,19 @@
 //! themselves on a Completion, and a timing thread (the main thread) that is
 //! not a worker and spawns through the runtime's Handle. A run that lost or
 //! duplicated a task aborts before printing.
+//!
+//! The Completion, the JSON line and the command line (also `--peer tokio`,
+//! for scripts that filter every binary alike) come from benches/peer_common,
+//! shared with this package's second binary, tokio_reactor (the reactor
+//! workloads), and with benches/smol_peer; the runtime from runtime.rs.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::thread::{self, Thread};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+use peer_common::{check_total, fail, main_with, Completion, Measurement, Options, WorkloadFn};
+
+mod runtime;
+use runtime::runtime;
 
 // Workload parameters (BENCH.md). They MUST match the constants at the top of
 // benches/executor_bench.cc: the tables compare per-op figures across the two
@@ -27,132 +35,13 @@ const CHAINS: u64 = 100; // chained_spawn: chains, run one after another
 const CHAIN_DEPTH: u64 = 1_000; // chained_spawn: tasks (= spawns) per chain
 const YIELD_TASKS: u64 = 200; // yield_many: tasks
 const YIELDS_PER_TASK: u64 = 1_000; // yield_many: yields per task
-const ROUND_TRIPS: u64 = 100_000; // ping_pong: round trips
+const PING_PONG_ROUND_TRIPS: u64 = 100_000; // ping_pong: round trips
 const PING_PONG_CAPACITY: usize = 1; // ping_pong: each channel's buffer
-
-// One unmeasured run of each workload before the measured one (as
-// executor_bench.cc's kWarmupRuns), so heap growth and first-touch page
-// faults land there.
-const WARMUP_RUNS: u32 = 1;
-
-const DEFAULT_THREADS: usize = 2;
-
-struct Measurement {
-    iters: u64, // operations timed (tasks, spawns or yields)
-    seconds: f64,
-}
-
-/// Prints a message naming the workload and aborts: a broken run must not
-/// produce a number.
-fn fail(what: &str, message: &str, got: u64, expected: u64) -> ! {
-    eprintln!("tokio_peer: {what}: {message} (got {got}, expected {expected})");
-    std::process::abort();
-}
-
-/// The "atomic counter + completion signal" every workload waits on, as in
-/// benches/completion.h: N tasks each call arrive() once as their last
-/// action; the thread that created the Completion calls wait() and is
-/// released by the N-th arrival, then the count is checked.
-///
-/// The signal is std's park/unpark (a futex), the counterpart of the C++
-/// side's std::atomic<bool>::wait/notify_all.
-struct Completion {
-    count: AtomicU64,
-    expected: u64,
-    what: &'static str,
-    done: AtomicBool,
-    waiter: Thread, // the thread that created it: the only one that may wait()
-}
-
-impl Completion {
-    /// A Completion that lives for the rest of the process, so the 'static
-    /// tasks can hold a plain reference (no reference count touched per
-    /// spawn, like the C++ side's raw pointer). A run leaks ~100 bytes, or
-    /// ~100 Completions for chained_spawn: nothing next to the runtime.
-    fn leak(expected: u64, what: &'static str) -> &'static Completion {
-        Box::leak(Box::new(Completion {
-            count: AtomicU64::new(0),
-            expected,
-            what,
-            done: AtomicBool::new(false),
-            waiter: thread::current(),
-        }))
-    }
-
-    /// Counts one finished unit of work; the expected-th call releases wait().
-    fn arrive(&self) {
-        // AcqRel: the release half publishes this task's writes to the task
-        // that makes the final arrival; the acquire half lets that final
-        // task pass all of them on through its release store of `done`.
-        let before = self.count.fetch_add(1, Ordering::AcqRel);
-        if before + 1 == self.expected {
-            // Release: pairs with the acquire load in wait().
-            self.done.store(true, Ordering::Release);
-            self.waiter.unpark();
-        }
-    }
-
-    /// Blocks until the expected-th arrival, then checks the count.
-    fn wait(&self) {
-        assert_eq!(
-            thread::current().id(),
-            self.waiter.id(),
-            "wait() off the creating thread"
-        );
-        // Acquire: pairs with the release store in arrive(). park() may
-        // return spuriously, hence the loop.
-        while !self.done.load(Ordering::Acquire) {
-            thread::park();
-        }
-        self.check_exact();
-    }
-
-    /// Aborts unless exactly `expected` arrivals happened. Call again once
-    /// the runtime is shut down to catch arrivals after the signal.
-    fn check_exact(&self) {
-        // Acquire: pairs with the AcqRel fetch_add in arrive().
-        let got = self.count.load(Ordering::Acquire);
-        if got != self.expected {
-            fail(self.what, "completion counter is off", got, self.expected);
-        }
-    }
-}
-
-fn check_total(what: &str, total: &AtomicU64, expected: u64) {
-    // Acquire: pairs with the release fetch_add of the tasks that added.
-    let got = total.load(Ordering::Acquire);
-    if got != expected {
-        fail(what, "operation count is off", got, expected);
-    }
-}
-
-/// A multi-thread runtime with `threads` workers, returned once every worker
-/// thread has started (the C++ pools also start timing only then). Dropping
-/// it shuts the runtime down and joins the workers, outside the timed part.
-fn runtime(threads: usize) -> tokio::runtime::Runtime {
-    let started = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&started);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        // No spawn_blocking here, so the only threads the runtime starts are
-        // its workers.
-        .on_thread_start(move || {
-            counter.fetch_add(1, Ordering::Release);
-        })
-        .build()
-        .unwrap_or_else(|e| {
-            eprintln!("tokio_peer: cannot build the runtime: {e}");
-            std::process::abort();
-        });
-    while started.load(Ordering::Acquire) < threads as u64 {
-        thread::yield_now();
-    }
-    rt
-}
 
 // ------------------------------------------------------------- workloads --
 
-fn spawn_many(threads: usize) -> Measurement {
+fn spawn_many(o: &Options) -> Measurement {
+    let threads = o.threads;
     let done = Completion::leak(SPAWN_MANY_TASKS, "tokio spawn_many");
     let rt = runtime(threads);
     let handle = rt.handle();
@@ -165,13 +54,11 @@ fn spawn_many(threads: usize) -> Measurement {
     let seconds = start.elapsed().as_secs_f64();
     drop(rt);
     done.check_exact();
-    Measurement {
-        iters: SPAWN_MANY_TASKS,
-        seconds,
-    }
+    Measurement::new(SPAWN_MANY_TASKS, seconds)
 }
 
-fn spawn_many_local(threads: usize) -> Measurement {
+fn spawn_many_local(o: &Options) -> Measurement {
+    let threads = o.threads;
     let done = Completion::leak(SPAWN_MANY_TASKS, "tokio spawn_many_local");
     let rt = runtime(threads);
     let start = Instant::now();
@@ -184,10 +71,7 @@ fn spawn_many_local(threads: usize) -> Measurement {
     let seconds = start.elapsed().as_secs_f64();
     drop(rt);
     done.check_exact();
-    Measurement {
-        iters: SPAWN_MANY_TASKS,
-        seconds,
-    }
+    Measurement::new(SPAWN_MANY_TASKS, seconds)
 }
 
 /// Spawns one link of a chain with tokio::spawn: it counts itself, then
@@ -206,7 +90,8 @@ fn spawn_chain_link(remaining: u64, links: &'static Completion, chain_done: &'st
     });
 }
 
-fn chained_spawn(threads: usize) -> Measurement {
+fn chained_spawn(o: &Options) -> Measurement {
+    let threads = o.threads;
     let links = Completion::leak(CHAINS * CHAIN_DEPTH, "tokio chained_spawn links");
     let chains: Vec<&'static Completion> = (0..CHAINS)
         .map(|_| Completion::leak(1, "tokio chained_spawn chain"))
@@ -228,13 +113,11 @@ fn chained_spawn(threads: usize) -> Measurement {
     for chain in &chains {
         chain.check_exact();
     }
-    Measurement {
-        iters: CHAINS * CHAIN_DEPTH,
-        seconds,
-    }
+    Measurement::new(CHAINS * CHAIN_DEPTH, seconds)
 }
 
-fn yield_many(threads: usize) -> Measurement {
+fn yield_many(o: &Options) -> Measurement {
+    let threads = o.threads;
     let done = Completion::leak(YIELD_TASKS, "tokio yield_many");
     let yields: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
     let rt = runtime(threads);
@@ -257,17 +140,15 @@ fn yield_many(threads: usize) -> Measurement {
     drop(rt);
     done.check_exact();
     check_total("tokio yield_many", yields, YIELD_TASKS * YIELDS_PER_TASK);
-    Measurement {
-        iters: YIELD_TASKS * YIELDS_PER_TASK,
-        seconds,
-    }
+    Measurement::new(YIELD_TASKS * YIELDS_PER_TASK, seconds)
 }
 
 /// ping_pong: the pinger sends i on `ping` and waits for it to come back on
 /// `pong`; the ponger echoes. tokio's bounded mpsc channels, one item of
 /// buffer each (as weft's Channel and Asio's concurrent_channel in
 /// executor_bench.cc). A wrong or missing reply aborts.
-fn ping_pong(threads: usize) -> Measurement {
+fn ping_pong(o: &Options) -> Measurement {
+    let threads = o.threads;
     let done = Completion::leak(2, "tokio ping_pong");
     let rt = runtime(threads);
     let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(PING_PONG_CAPACITY);
@@ -275,24 +156,24 @@ fn ping_pong(threads: usize) -> Measurement {
     let handle = rt.handle();
     let start = Instant::now();
     handle.spawn(async move {
-        for i in 0..ROUND_TRIPS {
+        for i in 0..PING_PONG_ROUND_TRIPS {
             let v = match ping_rx.recv().await {
                 Some(v) => v,
-                None => fail("tokio ping_pong", "recv failed", i, ROUND_TRIPS),
+                None => fail("tokio ping_pong", "recv failed", i, PING_PONG_ROUND_TRIPS),
             };
             if pong_tx.send(v).await.is_err() {
-                fail("tokio ping_pong", "send failed", i, ROUND_TRIPS);
+                fail("tokio ping_pong", "send failed", i, PING_PONG_ROUND_TRIPS);
             }
         }
         done.arrive();
     });
     handle.spawn(async move {
-        for i in 0..ROUND_TRIPS {
+        for i in 0..PING_PONG_ROUND_TRIPS {
             if ping_tx.send(i).await.is_err() {
-                fail("tokio ping_pong", "send failed", i, ROUND_TRIPS);
+                fail("tokio ping_pong", "send failed", i, PING_PONG_ROUND_TRIPS);
             }
             if pong_rx.recv().await != Some(i) {
-                fail("tokio ping_pong", "wrong reply", i, ROUND_TRIPS);
+                fail("tokio ping_pong", "wrong reply", i, PING_PONG_ROUND_TRIPS);
             }
         }
         done.arrive();
@@ -301,16 +182,10 @@ fn ping_pong(threads: usize) -> Measurement {
     let seconds = start.elapsed().as_secs_f64();
     drop(rt);
     done.check_exact();
-    Measurement {
-        iters: ROUND_TRIPS,
-        seconds,
-    }
+    Measurement::new(PING_PONG_ROUND_TRIPS, seconds)
 }
 
 // ---------------------------------------------------------------- driver --
-
-/// Runs one workload on a runtime with the given number of workers.
-type WorkloadFn = fn(usize) -> Measurement;
 
 const WORKLOADS: &[(&str, WorkloadFn)] = &[
     ("spawn_many", spawn_many),
@@ -320,79 +195,8 @@ const WORKLOADS: &[(&str, WorkloadFn)] = &[
     ("ping_pong", ping_pong),
 ];
 
-fn report(peer: &str, workload: &str, threads: usize, m: &Measurement) {
-    // Same fields, order and precision as executor_bench.cc's report().
-    println!(
-        "{{\"peer\":\"{}\",\"workload\":\"{}\",\"threads\":{},\"iters\":{},\
-         \"seconds\":{:.4},\"per_op_ns\":{:.1}}}",
-        peer,
-        workload,
-        threads,
-        m.iters,
-        m.seconds,
-        m.seconds * 1e9 / m.iters as f64
-    );
-}
-
-fn run_peer(workload: &str, f: WorkloadFn, threads: usize) {
-    for _ in 0..WARMUP_RUNS {
-        f(threads);
-    }
-    report("tokio", workload, threads, &f(threads));
-}
-
-fn usage(argv0: &str, error: Option<&str>) -> ! {
-    if let Some(e) = error {
-        eprintln!("{argv0}: {e}");
-    }
-    let names: Vec<&str> = WORKLOADS.iter().map(|(n, _)| *n).collect();
-    eprintln!("usage: {argv0} [--threads N] [all|{}]", names.join("|"));
-    std::process::exit(if error.is_some() { 2 } else { 0 });
-}
-
-fn parse_threads(argv0: &str, text: &str) -> usize {
-    match text.parse::<usize>() {
-        Ok(n) if (1..=1024).contains(&n) => n,
-        _ => usage(argv0, Some("--threads wants 1..1024")),
-    }
-}
-
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let argv0 = args.first().map(String::as_str).unwrap_or("tokio_peer");
-    let mut threads = DEFAULT_THREADS;
-    let mut workload: Option<&str> = None;
-    let mut i = 1;
-    while i < args.len() {
-        let arg = args[i].as_str();
-        if arg == "--threads" {
-            i += 1;
-            match args.get(i) {
-                Some(v) => threads = parse_threads(argv0, v),
-                None => usage(argv0, Some("--threads needs a value")),
-            }
-        } else if let Some(v) = arg.strip_prefix("--threads=") {
-            threads = parse_threads(argv0, v);
-        } else if arg == "--help" || arg == "-h" {
-            usage(argv0, None);
-        } else if arg.starts_with('-') || workload.is_some() {
-            usage(argv0, Some("unexpected argument"));
-        } else {
-            workload = Some(arg);
-        }
-        i += 1;
-    }
-    let workload = workload.unwrap_or("all");
-
-    let mut matched = false;
-    for &(name, f) in WORKLOADS {
-        if workload != "all" && workload != name {
-            continue;
-        }
-        matched = true;
-        run_peer(name, f, threads);
-    }
-    if !matched {
-        usage(argv0, Some("unknown workload"));
-    }
+    // One unmeasured run of each workload before the measured one
+    // (peer_common::WARMUP_RUNS, as executor_bench.cc's kWarmupRuns).
+    main_with("tokio", WORKLOADS);
 }

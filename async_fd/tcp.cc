@@ -1,0 +1,133 @@
+#include "async_fd/tcp.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace weft {
+
+// --- TcpStream -----------------------------------------------------------
+
+Task<absl::StatusOr<TcpStream>> TcpStream::connect(SocketAddress addr) {
+  std::string what = absl::StrCat("TcpStream::connect(", addr.to_string(), ")");
+  if (!addr.is_v4() && !addr.is_v6()) {
+    co_return absl::InvalidArgumentError(absl::StrCat("weft: ", what, ": not an IP address"));
+  }
+  auto fd = detail::new_socket(addr.family(), SOCK_STREAM, what);
+  if (!fd.ok()) co_return fd.status();
+  // connect(2) before registering: an unconnected TCP socket polls as
+  // EPOLLHUP, which the registration would keep.
+  if (::connect(fd->get(), addr.data(), addr.size()) != 0 && errno != EINPROGRESS &&
+      errno != EINTR) {  // EINTR: the connect goes on in the background
+    co_return errno_status(errno, what);
+  }
+  auto a = Async<OwnedFd>::create(*std::move(fd));
+  if (!a.ok()) co_return a.status();
+  TcpStream s(*std::move(a));
+  absl::Status st = co_await s.finish_connect(std::move(what));
+  if (!st.ok()) co_return st;
+  co_return std::move(s);
+}
+
+absl::StatusOr<TcpStream> TcpStream::from_fd(OwnedFd&& fd) {
+  absl::Status st =
+      detail::check_socket(fd.get(), SOCK_STREAM, {AF_INET, AF_INET6}, "TcpStream::from_fd");
+  if (!st.ok()) return st;
+  auto a = Async<OwnedFd>::create(std::move(fd));
+  if (!a.ok()) return a.status();
+  return TcpStream(*std::move(a));
+}
+
+absl::StatusOr<TcpStream> TcpStream::from_async(Async<OwnedFd>&& s) {
+  absl::Status st =
+      detail::check_socket(s.fd(), SOCK_STREAM, {AF_INET, AF_INET6}, "TcpStream::from_async");
+  if (!st.ok()) return st;
+  return TcpStream(std::move(s));
+}
+
+absl::StatusOr<SocketAddress> TcpStream::local_address() const {
+  return sock_name<SocketAddress>(false, "TcpStream::local_address");
+}
+
+absl::StatusOr<SocketAddress> TcpStream::peer_address() const {
+  return sock_name<SocketAddress>(true, "TcpStream::peer_address");
+}
+
+absl::Status TcpStream::shutdown(Shutdown how) const {
+  return shutdown_impl(how, "TcpStream::shutdown");
+}
+
+absl::Status TcpStream::set_nodelay(bool on) const {
+  return set_int_option(IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0, "TcpStream::set_nodelay");
+}
+
+absl::StatusOr<bool> TcpStream::nodelay() const {
+  auto v = get_int_option(IPPROTO_TCP, TCP_NODELAY, "TcpStream::nodelay");
+  if (!v.ok()) return v.status();
+  return *v != 0;
+}
+
+Task<absl::StatusOr<size_t>> TcpStream::peek(void* buf, size_t len) {
+  return recv_flags(buf, len, MSG_PEEK, detail::ready::kReadable, "TcpStream::peek");
+}
+
+// --- TcpListener ---------------------------------------------------------
+
+absl::StatusOr<TcpListener> TcpListener::bind(const SocketAddress& addr) {
+  const std::string what = absl::StrCat("TcpListener::bind(", addr.to_string(), ")");
+  if (!addr.is_v4() && !addr.is_v6()) {
+    return absl::InvalidArgumentError(absl::StrCat("weft: ", what, ": not an IP address"));
+  }
+  auto fd = detail::new_socket(addr.family(), SOCK_STREAM, what);
+  if (!fd.ok()) return fd.status();
+  const int one = 1;
+  if (::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    return errno_status(errno, absl::StrCat(what, ": SO_REUSEADDR"));
+  }
+  if (::bind(fd->get(), addr.data(), addr.size()) != 0) {
+    return errno_status(errno, absl::StrCat(what, ": bind"));
+  }
+  if (::listen(fd->get(), kBacklog) != 0) {
+    return errno_status(errno, absl::StrCat(what, ": listen"));
+  }
+  auto a = Async<OwnedFd>::create(*std::move(fd));
+  if (!a.ok()) return a.status();
+  return TcpListener(*std::move(a));
+}
+
+absl::StatusOr<TcpListener> TcpListener::from_fd(OwnedFd&& fd) {
+  absl::Status st =
+      detail::check_socket(fd.get(), SOCK_STREAM, {AF_INET, AF_INET6}, "TcpListener::from_fd");
+  if (!st.ok()) return st;
+  int listening = 0;
+  socklen_t len = sizeof listening;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("weft: TcpListener::from_fd: fd ", fd.get(), " is not listening"));
+  }
+  auto a = Async<OwnedFd>::create(std::move(fd));
+  if (!a.ok()) return a.status();
+  return TcpListener(*std::move(a));
+}
+
+Task<absl::StatusOr<std::pair<TcpStream, SocketAddress>>> TcpListener::accept() {
+  detail::RawAddress peer;
+  auto fd = co_await accept_fd(&peer, "TcpListener::accept");
+  if (!fd.ok()) co_return fd.status();
+  auto addr = SocketAddress::from_sockaddr(peer.sa(), peer.len);
+  if (!addr.ok()) co_return addr.status();
+  auto a = Async<OwnedFd>::create(*std::move(fd));
+  if (!a.ok()) co_return a.status();
+  co_return std::pair<TcpStream, SocketAddress>(TcpStream(*std::move(a)), *addr);
+}
+
+absl::StatusOr<SocketAddress> TcpListener::local_address() const {
+  return sock_name<SocketAddress>(false, "TcpListener::local_address");
+}
+
+}  // namespace weft

@@ -1,0 +1,322 @@
+// The minimal keep-alive HTTP/1.1 server of BENCH.md's http_hello workload:
+// every request gets "Hello, World!".
+//
+//   bazel run -c opt //examples:http_hello -- --port 8080 --threads 2
+//   wrk -t1 -c50 -d10s --latency http://127.0.0.1:8080/
+//
+// It serves until SIGINT or SIGTERM, then exits cleanly (status 0): the
+// signals are blocked in every thread and read from a signalfd wrapped in
+// Async, so the shutdown runs as an ordinary task.
+//
+// Threads: an Executor with --threads N workers: this thread and N - 1
+// more, each calling ex.run(...). One task per connection.
+//
+// HTTP: just enough to find request boundaries. A request ends after its
+// header block plus Content-Length bytes of body; pipelined requests are
+// answered in order, all the responses for what one read brought in going
+// out in one write. "Connection: close" (or HTTP/1.0 without keep-alive)
+// closes after the response. Chunked request bodies and oversized headers
+// are answered with an error and the connection is closed.
+#include <signal.h>
+#include <strings.h>
+#include <sys/signalfd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <coroutine>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "weft.h"
+
+ABSL_FLAG(int, port, 8080, "the port to listen on (0: any free port)");
+ABSL_FLAG(std::string, listen, "127.0.0.1", "the numeric IP address to listen on");
+ABSL_FLAG(int, threads, 1, "worker threads running the Executor (this one included)");
+
+namespace {
+
+// Per-connection input buffer: a request head must fit in it.
+constexpr size_t kBufferSize = 16 * 1024;
+// How long the accept loop pauses when the process is out of fds.
+constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
+
+constexpr std::string_view kHello =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!";
+constexpr std::string_view kHelloThenClose =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n"
+    "Connection: close\r\n\r\nHello, World!";
+constexpr std::string_view kBadRequest =
+    "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+constexpr std::string_view kHeadTooLarge =
+    "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
+    "Connection: close\r\n\r\n";
+constexpr std::string_view kChunkedUnsupported =
+    "HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+// --- request framing -------------------------------------------------------
+
+struct Request {
+  enum Kind { kIncomplete, kOk, kBad, kChunked } kind = kIncomplete;
+  size_t head_len = 0;        // bytes up to and including the blank line
+  size_t content_length = 0;  // body bytes that follow
+  bool close = false;         // the client asked to close after this one
+};
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool icontains(std::string_view haystack, std::string_view needle) {
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Frames the request at the start of `in`.
+Request parse_head(std::string_view in) {
+  Request r;
+  const size_t end = in.find("\r\n\r\n");
+  if (end == std::string_view::npos) return r;  // kIncomplete
+  r.head_len = end + 4;
+  std::string_view head = in.substr(0, end + 2);  // every line ends in \r\n
+  size_t eol = head.find("\r\n");
+  const std::string_view request_line = head.substr(0, eol);
+  // METHOD SP TARGET SP HTTP/1.x
+  const size_t sp = request_line.rfind(' ');
+  if (sp == std::string_view::npos || request_line.find(' ') == sp) {
+    r.kind = Request::kBad;
+    return r;
+  }
+  const std::string_view version = request_line.substr(sp + 1);
+  const bool http10 = version == "HTTP/1.0";
+  if (!http10 && version != "HTTP/1.1") {
+    r.kind = Request::kBad;
+    return r;
+  }
+  bool keep_alive = false;
+  for (size_t pos = eol + 2; pos < head.size(); pos = eol + 2) {
+    eol = head.find("\r\n", pos);
+    const std::string_view line = head.substr(pos, eol - pos);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      r.kind = Request::kBad;
+      return r;
+    }
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = trim(line.substr(colon + 1));
+    if (iequals(name, "content-length")) {
+      size_t n = 0;
+      if (value.empty() || value.size() > 15) {
+        r.kind = Request::kBad;
+        return r;
+      }
+      for (char c : value) {
+        if (c < '0' || c > '9') {
+          r.kind = Request::kBad;
+          return r;
+        }
+        n = n * 10 + static_cast<size_t>(c - '0');
+      }
+      r.content_length = n;
+    } else if (iequals(name, "transfer-encoding")) {
+      r.kind = Request::kChunked;
+      return r;
+    } else if (iequals(name, "connection")) {
+      if (icontains(value, "close")) r.close = true;
+      if (icontains(value, "keep-alive")) keep_alive = true;
+    }
+  }
+  if (http10 && !keep_alive) r.close = true;
+  r.kind = Request::kOk;
+  return r;
+}
+
+// --- one connection ------------------------------------------------------
+
+weft::Task<void> serve_http(weft::TcpStream s) {
+  (void)s.set_nodelay(true);  // responses are small: send each batch at once
+  char in[kBufferSize];
+  size_t begin = 0;       // unparsed input is in[begin, end)
+  size_t end = 0;
+  size_t skip_body = 0;   // body bytes of the last request still to discard
+  std::string out;
+  for (;;) {
+    // Answer every complete request in the buffer, then write once.
+    bool close_after = false;
+    for (;;) {
+      const size_t drop = std::min(skip_body, end - begin);
+      begin += drop;
+      skip_body -= drop;
+      if (skip_body > 0 || begin == end) break;
+      const Request r = parse_head(std::string_view(in + begin, end - begin));
+      if (r.kind == Request::kIncomplete) break;
+      if (r.kind != Request::kOk) {
+        out += r.kind == Request::kChunked ? kChunkedUnsupported : kBadRequest;
+        close_after = true;
+        break;
+      }
+      out += r.close ? kHelloThenClose : kHello;
+      begin += r.head_len;
+      skip_body = r.content_length;
+      if (r.close) {
+        close_after = true;
+        break;
+      }
+    }
+    if (!out.empty()) {
+      absl::Status st = co_await s.write_all(out.data(), out.size());
+      out.clear();
+      if (!st.ok()) co_return;
+    }
+    if (close_after) co_return;
+    // Make room: move the partial request to the front.
+    if (begin == end) {
+      begin = end = 0;
+    } else if (end == kBufferSize) {
+      if (begin == 0) {  // one request head fills the whole buffer
+        (void)co_await s.write_all(kHeadTooLarge.data(), kHeadTooLarge.size());
+        co_return;
+      }
+      std::memmove(in, in + begin, end - begin);
+      end -= begin;
+      begin = 0;
+    }
+    auto n = co_await s.read(in + end, kBufferSize - end);
+    if (!n.ok() || *n == 0) co_return;  // error or the client closed
+    end += *n;
+  }
+}
+
+weft::Task<void> accept_loop(weft::Executor* ex, weft::TcpListener* listener) {
+  for (;;) {
+    auto conn = co_await listener->accept();
+    if (!conn.ok()) {
+      std::fprintf(stderr, "%s\n", conn.status().ToString().c_str());
+      if (absl::IsCancelled(conn.status())) co_return;  // the listener closed
+      if (absl::IsResourceExhausted(conn.status())) co_await weft::sleep_for(kOutOfFdsBackoff);
+      continue;
+    }
+    ex->spawn(serve_http(std::move(conn->first))).detach();
+  }
+}
+
+// Serves until a signal arrives on `signals` (a signalfd); returns 0.
+weft::Task<int> serve_until_signal(weft::Executor* ex, weft::TcpListener* listener,
+                                   weft::Async<weft::OwnedFd>* signals) {
+  auto acceptor = ex->spawn(accept_loop(ex, listener));
+  signalfd_siginfo info{};
+  absl::Status st = co_await signals->read_exact(&info, sizeof info);
+  if (!st.ok()) {
+    std::fprintf(stderr, "signalfd: %s\n", st.ToString().c_str());
+    co_return 1;
+  }
+  std::printf("got %s, shutting down\n", ::strsignal(static_cast<int>(info.ssi_signo)));
+  co_await acceptor.cancel();  // no new connections; open ones end with the Executor
+  co_return 0;
+}
+
+// Lets the extra worker threads leave ex.run() once the server is done.
+class StopSignal {
+ public:
+  struct Awaiter {
+    StopSignal* s;
+    bool await_ready() {
+      std::lock_guard<std::mutex> l(s->mu_);
+      return s->set_;
+    }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+      std::lock_guard<std::mutex> l(s->mu_);
+      if (s->set_) return false;
+      s->waiters_.push_back(weft::current_waker(h));
+      return true;
+    }
+    void await_resume() {}
+  };
+  weft::Task<void> wait() { co_await Awaiter{this}; }
+  void set() {
+    std::vector<weft::Waker> ws;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      set_ = true;
+      ws.swap(waiters_);
+    }
+    for (auto& w : ws) std::move(w).wake();  // outside the lock
+  }
+
+ private:
+  std::mutex mu_;
+  bool set_ = false;                  // guarded by mu_
+  std::vector<weft::Waker> waiters_;  // guarded by mu_
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const int threads = absl::GetFlag(FLAGS_threads);
+  const int port = absl::GetFlag(FLAGS_port);
+  if (threads < 1 || port < 0 || port > 65535) {
+    std::fprintf(stderr, "--threads must be >= 1 and --port 0..65535\n");
+    return 2;
+  }
+
+  // Block the signals before any thread starts (threads inherit the mask,
+  // the reactor's too), so they are only ever read from the signalfd.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  if (pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0) return 1;
+  auto signals = weft::Async<weft::OwnedFd>::create(
+      weft::OwnedFd(::signalfd(-1, &stop_signals, SFD_NONBLOCK | SFD_CLOEXEC)));
+  if (!signals.ok()) {
+    std::fprintf(stderr, "signalfd: %s\n", signals.status().ToString().c_str());
+    return 1;
+  }
+
+  auto addr =
+      weft::SocketAddress::from_ip(absl::GetFlag(FLAGS_listen), static_cast<uint16_t>(port));
+  if (!addr.ok()) {
+    std::fprintf(stderr, "--listen: %s\n", addr.status().ToString().c_str());
+    return 2;
+  }
+  auto listener = weft::TcpListener::bind(*addr);
+  if (!listener.ok()) {
+    std::fprintf(stderr, "%s\n", listener.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("http_hello listening on http://%s/ with %d thread%s\n",
+              listener->local_address().value().to_string().c_str(), threads,
+              threads == 1 ? "" : "s");
+  std::fflush(stdout);
+
+  int rc;
+  {
+    // Declared after the listener and signalfd: destroyed first, with every
+    // task it still holds (open connections), once no thread is inside run().
+    StopSignal stop;
+    weft::Executor ex;
+    std::vector<std::thread> workers;
+    for (int i = 1; i < threads; ++i) workers.emplace_back([&] { ex.run(stop.wait()); });
+    rc = ex.run(serve_until_signal(&ex, &*listener, &*signals));
+    stop.set();
+    for (auto& t : workers) t.join();
+  }
+  std::printf("bye\n");
+  return rc;
+}

@@ -1,0 +1,128 @@
+// TcpListener::accept when the process is out of file descriptors: the
+// accept fails with ResourceExhausted, the connection stays queued, and
+// the listener accepts it once fds are free again.
+//
+// Its own binary: it lowers RLIMIT_NOFILE for the whole process.
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "net_test_util.h"
+#include "weft.h"
+
+using weft::SocketAddress;
+using weft::Task;
+using weft::TcpListener;
+using weft::TcpStream;
+
+namespace {
+
+// The highest fd open in this process.
+int highest_open_fd() {
+  int highest = 2;
+  DIR* d = ::opendir("/proc/self/fd");
+  if (!d) return 1024;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') highest = std::max(highest, std::atoi(e->d_name));
+  }
+  ::closedir(d);
+  return highest;
+}
+
+// Lowers the soft fd limit for its lifetime and fills every free fd below
+// it; release() frees them again. Restores the limit on destruction.
+class FdExhaustion {
+ public:
+  FdExhaustion() {
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
+    rlimit low = saved_;
+    // Room for what is open now plus a margin; small, so filling is quick.
+    low.rlim_cur = static_cast<rlim_t>(highest_open_fd() + 64);
+    REQUIRE(low.rlim_cur <= saved_.rlim_cur);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    lowered_ = true;
+    for (;;) {
+      const int fd = ::dup(STDERR_FILENO);
+      if (fd < 0) {
+        REQUIRE(errno == EMFILE);
+        break;
+      }
+      fillers_.push_back(fd);
+    }
+  }
+  ~FdExhaustion() {
+    release(fillers_.size());
+    if (lowered_) ::setrlimit(RLIMIT_NOFILE, &saved_);
+  }
+  FdExhaustion(const FdExhaustion&) = delete;
+  FdExhaustion& operator=(const FdExhaustion&) = delete;
+
+  // Closes `n` of the filler fds.
+  void release(size_t n) {
+    for (size_t i = 0; i < n && !fillers_.empty(); ++i) {
+      ::close(fillers_.back());
+      fillers_.pop_back();
+    }
+  }
+  size_t held() const { return fillers_.size(); }
+
+ private:
+  rlimit saved_{};
+  bool lowered_ = false;
+  std::vector<int> fillers_;
+};
+
+}  // namespace
+
+TEST_CASE("TCP: accept under EMFILE returns ResourceExhausted; the listener recovers",
+          "[tcp][emfile]") {
+  auto listener = TcpListener::bind(SocketAddress::loopback_v4(0));
+  weft_test::require_ok(listener);
+  const SocketAddress at = listener->local_address().value();
+
+  weft::block_on([&]() -> Task<void> {
+    // Connected by the kernel, waiting in the backlog for accept.
+    auto first = co_await TcpStream::connect(at);
+    weft_test::require_ok(first);
+
+    absl::Status exhausted;
+    absl::Status exhausted_again;
+    {
+      FdExhaustion fds;
+      REQUIRE(fds.held() > 0);
+      auto r = co_await listener->accept();
+      exhausted = r.status();
+      // Not spinning inside: it returns, and calling again fails the same way.
+      auto r2 = co_await listener->accept();
+      exhausted_again = r2.status();
+      // One fd free: the queued connection is accepted now.
+      fds.release(1);
+      auto ok = co_await listener->accept();
+      weft_test::require_ok(ok);
+      CHECK(ok->second == first->local_address().value());
+      weft_test::require_ok(co_await first->write_all("after", 5));
+      char buf[5];
+      weft_test::require_ok(co_await ok->first.read_exact(buf, 5));
+      CHECK(std::string(buf, 5) == "after");
+    }  // fds freed, limit restored
+
+    CHECK(absl::IsResourceExhausted(exhausted));
+    CHECK_THAT(std::string(exhausted.message()), Catch::Contains(std::strerror(EMFILE)));
+    CHECK_THAT(std::string(exhausted.message()), Catch::Contains("TcpListener::accept"));
+    CHECK(absl::IsResourceExhausted(exhausted_again));
+
+    // And the listener keeps working for new connections.
+    auto second = co_await TcpStream::connect(at);
+    weft_test::require_ok(second);
+    auto s = co_await listener->accept();
+    weft_test::require_ok(s);
+    CHECK(s->second == second->local_address().value());
+  }());
+}
