@@ -66,7 +66,7 @@ class Barrier {
       return !leader_;
     }
     // True for the arrival that completed the phase.
-    bool await_resume() noexcept {
+    bool await_resume() {
       detail::consume_notified(waiter_, "Barrier");
       return leader_;
     }

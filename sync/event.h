@@ -81,7 +81,7 @@ class Event {
     bool await_suspend(std::coroutine_handle<P> h) {
       return event_->wait_or_queue(waiter_, epoch_, current_waker(h));
     }
-    void await_resume() noexcept { detail::consume_notified(waiter_, "Event"); }
+    void await_resume() { detail::consume_notified(waiter_, "Event"); }
 
    private:
     Event* event_;

@@ -93,7 +93,7 @@ class Mutex {
     bool await_suspend(std::coroutine_handle<P> h) {
       return mutex_->acquire_or_queue(waiter_, current_waker(h));
     }
-    MutexGuard await_resume() noexcept {
+    MutexGuard await_resume() {
       detail::consume_notified(waiter_, "Mutex");
       return MutexGuard(mutex_);
     }

@@ -98,7 +98,7 @@ class RwLock {
     bool await_suspend(std::coroutine_handle<P> h) {
       return lock_->acquire_or_queue(waiter_, current_waker(h));
     }
-    RwLockGuard<kWrite> await_resume() noexcept {
+    RwLockGuard<kWrite> await_resume() {
       detail::consume_notified(waiter_, "RwLock");
       return RwLockGuard<kWrite>(lock_);
     }

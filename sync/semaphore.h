@@ -106,7 +106,7 @@ class Semaphore {
     bool await_suspend(std::coroutine_handle<P> h) {
       return sem_->take_or_queue(waiter_, current_waker(h));
     }
-    SemaphoreGuard await_resume() noexcept {
+    SemaphoreGuard await_resume() {
       detail::consume_notified(waiter_, "Semaphore");
       return SemaphoreGuard(sem_, waiter_.permits);
     }

@@ -35,6 +35,7 @@
 
 #include <coroutine>
 #include <optional>
+#include <stdexcept>
 #include <stop_token>
 #include <type_traits>
 #include <utility>
@@ -60,7 +61,15 @@ class [[nodiscard]] StopAwaiter {
     // running, so that wake only makes it run again once it has suspended.
     callback_.emplace(token_, Wake{this});
   }
-  void await_resume() const noexcept {}
+  void await_resume() const {
+    // Only the stop callback wakes this wait; anything else is a stale
+    // Waker (waker.h's rule for leaf awaiters).
+    if (!token_.stop_requested()) {
+      throw std::logic_error(
+          "weft: a task waiting for a stop request was resumed before stop was requested: a "
+          "Waker was kept and used after the suspension it was taken for");
+    }
+  }
 
  private:
   struct Wake {

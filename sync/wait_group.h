@@ -60,7 +60,7 @@ class WaitGroup {
     bool await_suspend(std::coroutine_handle<P> h) {
       return wg_->wait_or_queue(waiter_, current_waker(h));
     }
-    void await_resume() noexcept { detail::consume_notified(waiter_, "WaitGroup"); }
+    void await_resume() { detail::consume_notified(waiter_, "WaitGroup"); }
 
    private:
     WaitGroup* wg_;

@@ -31,8 +31,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -70,21 +70,21 @@ struct Waiter {
   std::atomic<WaiterState> state{WaiterState::kIdle};
 };
 
-// Aborts with a message: a waiter was resumed while still queued. A weft
-// task resumes at its current co_await whenever its waker fires, so this
-// means some other code woke the task with a stale waker.
-[[noreturn]] inline void resumed_while_queued(const char* what) noexcept {
-  std::fprintf(stderr,
-               "weft: a task was resumed while still queued on a %s; some code woke it with "
-               "a stale Waker\n",
-               what);
-  std::abort();
+// A waiter was resumed while still queued: some code woke the task with a
+// Waker kept from an earlier suspension (see waker.h's rule for leaf
+// awaiters). A C++ awaiter cannot suspend again from await_resume, so it
+// throws, as weft's own awaiters do; the awaiter's destructor, run while the
+// exception unwinds, withdraws the node, so the primitive stays consistent.
+[[noreturn]] inline void resumed_while_queued(const char* what) {
+  throw std::logic_error(std::string("weft: a task waiting on a ") + what +
+                         " was resumed before it was notified: a Waker was kept and used "
+                         "after the suspension it was taken for");
 }
 
 // Owner side, in await_resume: whether the wait went through the queue.
 // A notified node is marked consumed (true); an idle one completed without
-// waiting (false); a node still queued means a spurious resume (abort).
-inline bool consume_notified(Waiter& w, const char* what) noexcept {
+// waiting (false); a node still queued means a stale wake (throws).
+inline bool consume_notified(Waiter& w, const char* what) {
   switch (w.load_state()) {
     case WaiterState::kIdle:
       return false;

@@ -361,3 +361,32 @@ TEST_CASE("two tasks ping-pong on a LocalExecutor", "[channel]") {
   }(ping, pong));
   CHECK(last == 1000);
 }
+
+TEST_CASE("a stale waker resuming a receiver throws; the channel stays consistent",
+          "[channel][misuse]") {
+  weft::Channel<int> ch(1);
+  weft::LocalExecutor ex;
+  weft_test::WakerSlot slot;
+  auto h = ex.spawn([](weft::Channel<int>& ch, weft_test::WakerSlot& slot) -> weft::Task<std::string> {
+    co_await slot;
+    try {
+      (void)co_await ch.recv();
+    } catch (const std::logic_error& e) {
+      co_return e.what();
+    }
+    co_return "no error";
+  }(ch, slot));
+  drain(ex);
+  weft::Waker w = slot.take();
+  weft::Waker stale = w;
+  std::move(w).wake();
+  drain(ex);            // the task now waits in recv
+  stale.wake_by_ref();  // misuse
+  drain(ex);
+  std::string what = ex.run([](weft::JoinHandle<std::string>& h) -> weft::Task<std::string> {
+    co_return co_await h;
+  }(h));
+  CHECK_THAT(what, Catch::Contains("channel recv") && Catch::Contains("Waker"));
+  REQUIRE(ch.try_send(1).ok());  // buffered, not promised to the withdrawn receiver
+  CHECK(*ch.try_recv() == 1);
+}

@@ -186,3 +186,36 @@ TEST_CASE("Mutex stress: exclusion, no lost wake-up, cancellation", "[mutex][str
   CHECK(s.counter == int64_t{kTasks + kThreads} * kPerTask + cancellable_done.load());
   CHECK_FALSE(s.m.is_locked());
 }
+
+// A Waker kept past its suspension (misuse, see waker.h) resumes a task
+// that now waits for the lock: the await throws std::logic_error naming the
+// mistake, and the Mutex is left as if the task had never queued.
+TEST_CASE("a stale waker resuming a waiting task throws; the Mutex stays consistent",
+          "[mutex][misuse]") {
+  weft::Mutex m;
+  weft::LocalExecutor ex;
+  weft_test::WakerSlot slot;
+  std::optional<weft::MutexGuard> held = m.try_lock();
+  auto h = ex.spawn([](weft::Mutex& m, weft_test::WakerSlot& slot) -> weft::Task<std::string> {
+    co_await slot;
+    try {
+      weft::MutexGuard g = co_await m.lock();
+    } catch (const std::logic_error& e) {
+      co_return e.what();
+    }
+    co_return "no error";
+  }(m, slot));
+  drain(ex);
+  weft::Waker w = slot.take();
+  weft::Waker stale = w;  // kept past the suspension it was taken for
+  std::move(w).wake();
+  drain(ex);               // the task now waits for the lock
+  stale.wake_by_ref();     // misuse: resumes it at the lock's co_await
+  drain(ex);
+  std::string what = ex.run([](weft::JoinHandle<std::string>& h) -> weft::Task<std::string> {
+    co_return co_await h;
+  }(h));
+  CHECK_THAT(what, Catch::Contains("Mutex") && Catch::Contains("Waker"));
+  held.reset();  // nobody is queued any more: the lock is simply free
+  CHECK_FALSE(m.is_locked());
+}
