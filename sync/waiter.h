@@ -18,8 +18,9 @@
 // may be destroyed (cancelled) on another thread the moment it can see
 // kNotified. The owner reads the state with an acquire load, so it sees the
 // outcome. If the owner is destroyed while kNotified, it owns whatever was
-// handed to it and must pass it on (the item back to the channel, the lock to
-// the next waiter, ...): a notification is never lost to a cancellation.
+// handed to it and must pass it on (a channel reservation, the lock, permits,
+// a notify_one, to the next waiter): a notification is never lost to a
+// cancellation.
 //
 // A waker taken from a node is woken exactly once, after the primitive's
 // lock is released (STYLE.md habit 6). weft resumes a task at whatever
