@@ -30,5 +30,17 @@
 #include "executor/waker.h"
 #include "executor/yield.h"
 #include "reactor/timer.h"
+#include "sync/barrier.h"
+#include "sync/channel.h"
+#include "sync/channel_result.h"
+#include "sync/event.h"
+#include "sync/mutex.h"
+#include "sync/oneshot.h"
+#include "sync/rw_lock.h"
+#include "sync/semaphore.h"
+#include "sync/stop.h"
+#include "sync/wait_group.h"
+#include "sync/when_all.h"
+#include "sync/when_any.h"
 
 #endif  // WEFT_WEFT_H_

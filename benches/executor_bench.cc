@@ -1,9 +1,9 @@
 // executor_bench: weft's Executor against standalone Asio on the executor
 // workloads of BENCH.md (spawn_many, spawn_many_local, chained_spawn,
-// yield_many), both peers in the same process run.
+// yield_many, ping_pong), both peers in the same process run.
 //
 // Usage: executor_bench [--threads N] [spawn_many|spawn_many_local|
-//                        chained_spawn|yield_many|all]
+//                        chained_spawn|yield_many|ping_pong|all]
 // Prints one JSON line per workload and peer:
 //   {"peer":"weft","workload":"spawn_many","threads":2,"iters":100000,
 //    "seconds":0.0301,"per_op_ns":301.2}
@@ -14,6 +14,7 @@
 // and a timing thread that is not a worker. A run that lost or duplicated a
 // task aborts before printing (see completion.h).
 #include <asio.hpp>
+#include <asio/experimental/concurrent_channel.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -38,6 +39,8 @@ constexpr uint64_t kChains = 100;              // chained_spawn: chains, run one
 constexpr uint64_t kChainDepth = 1'000;        // chained_spawn: tasks (= spawns) per chain
 constexpr uint64_t kYieldTasks = 200;          // yield_many: tasks
 constexpr uint64_t kYieldsPerTask = 1'000;     // yield_many: yields per task
+constexpr uint64_t kRoundTrips = 100'000;      // ping_pong: round trips
+constexpr size_t kPingPongCapacity = 1;        // ping_pong: each channel's buffer
 
 // One unmeasured run of each workload on each peer before the measured one,
 // so heap growth and first-touch page faults land there and not on
@@ -94,6 +97,31 @@ weft::Task<void> weft_yielder(std::atomic<uint64_t>* yields, Completion* done) {
   }
   // release: pairs with the acquire in check_total().
   yields->fetch_add(n, std::memory_order_release);
+  done->arrive();
+}
+
+// ping_pong: the pinger sends i on `ping` and waits for it to come back on
+// `pong`; the ponger echoes. Both channels hold one item. Each arrives on
+// `done` after its last round trip; a wrong or missing reply aborts.
+weft::Task<void> weft_pinger(weft::Channel<uint64_t>* ping, weft::Channel<uint64_t>* pong,
+                             Completion* done) {
+  for (uint64_t i = 0; i < kRoundTrips; ++i) {
+    weft::SendResult<uint64_t> sent = co_await ping->send(i);
+    if (!sent.ok()) fail("weft ping_pong", "send failed", i, kRoundTrips);
+    absl::StatusOr<uint64_t> back = co_await pong->recv();
+    if (!back.ok() || *back != i) fail("weft ping_pong", "wrong reply", i, kRoundTrips);
+  }
+  done->arrive();
+}
+
+weft::Task<void> weft_ponger(weft::Channel<uint64_t>* ping, weft::Channel<uint64_t>* pong,
+                             Completion* done) {
+  for (uint64_t i = 0; i < kRoundTrips; ++i) {
+    absl::StatusOr<uint64_t> v = co_await ping->recv();
+    if (!v.ok()) fail("weft ping_pong", "recv failed", i, kRoundTrips);
+    weft::SendResult<uint64_t> sent = co_await pong->send(*v);
+    if (!sent.ok()) fail("weft ping_pong", "send failed", i, kRoundTrips);
+  }
   done->arrive();
 }
 
@@ -168,6 +196,23 @@ Measurement weft_yield_many(int threads) {
   return {kYieldTasks * kYieldsPerTask, seconds};
 }
 
+Measurement weft_ping_pong(int threads) {
+  Completion done(2, "weft ping_pong");
+  // Declared before the pool: they outlive the workers.
+  weft::Channel<uint64_t> ping(kPingPongCapacity), pong(kPingPongCapacity);
+  double seconds;
+  {
+    WeftWorkers pool(threads);
+    auto start = Clock::now();
+    pool.executor().spawn(weft_ponger(&ping, &pong, &done)).detach();
+    pool.executor().spawn(weft_pinger(&ping, &pong, &done)).detach();
+    done.wait();
+    seconds = seconds_since(start);
+  }
+  done.check_exact();
+  return {kRoundTrips, seconds};
+}
+
 // ---------------------------------------------------------------- asio ----
 
 asio::awaitable<void> asio_empty(Completion* done) {
@@ -203,6 +248,27 @@ asio::awaitable<void> asio_yielder(std::atomic<uint64_t>* yields, Completion* do
   }
   // release: pairs with the acquire in check_total().
   yields->fetch_add(n, std::memory_order_release);
+  done->arrive();
+}
+
+// ping_pong's Asio peer: the same two coroutines over concurrent_channel
+// (thread-safe, as weft's Channel is), one item of buffer each.
+using AsioChannel = asio::experimental::concurrent_channel<void(asio::error_code, uint64_t)>;
+
+asio::awaitable<void> asio_pinger(AsioChannel* ping, AsioChannel* pong, Completion* done) {
+  for (uint64_t i = 0; i < kRoundTrips; ++i) {
+    co_await ping->async_send(asio::error_code{}, i, asio::use_awaitable);
+    uint64_t back = co_await pong->async_receive(asio::use_awaitable);
+    if (back != i) fail("asio ping_pong", "wrong reply", i, kRoundTrips);
+  }
+  done->arrive();
+}
+
+asio::awaitable<void> asio_ponger(AsioChannel* ping, AsioChannel* pong, Completion* done) {
+  for (uint64_t i = 0; i < kRoundTrips; ++i) {
+    uint64_t v = co_await ping->async_receive(asio::use_awaitable);
+    co_await pong->async_send(asio::error_code{}, v, asio::use_awaitable);
+  }
   done->arrive();
 }
 
@@ -276,6 +342,24 @@ Measurement asio_yield_many(int threads) {
   return {kYieldTasks * kYieldsPerTask, seconds};
 }
 
+Measurement asio_ping_pong(int threads) {
+  Completion done(2, "asio ping_pong");
+  double seconds;
+  {
+    AsioWorkers pool(threads);
+    // Declared after the pool: destroyed before its context, once both
+    // coroutines have made their last round trip.
+    AsioChannel ping(pool.context(), kPingPongCapacity), pong(pool.context(), kPingPongCapacity);
+    auto start = Clock::now();
+    asio::co_spawn(pool.context(), asio_ponger(&ping, &pong, &done), asio::detached);
+    asio::co_spawn(pool.context(), asio_pinger(&ping, &pong, &done), asio::detached);
+    done.wait();
+    seconds = seconds_since(start);
+  }
+  done.check_exact();
+  return {kRoundTrips, seconds};
+}
+
 // ---------------------------------------------------------------- driver --
 
 struct Workload {
@@ -289,6 +373,7 @@ constexpr Workload kWorkloads[] = {
     {"spawn_many_local", weft_spawn_many_local, asio_spawn_many_local},
     {"chained_spawn", weft_chained_spawn, asio_chained_spawn},
     {"yield_many", weft_yield_many, asio_yield_many},
+    {"ping_pong", weft_ping_pong, asio_ping_pong},
 };
 
 void report(const char* peer, const char* workload, int threads, Measurement m) {

@@ -37,7 +37,7 @@ suite="${SUITE:-all}"
 runs="${RUNS:-5}"
 threads_list="${THREADS:-2}"
 
-executor_workloads="spawn_many spawn_many_local chained_spawn yield_many"
+executor_workloads="spawn_many spawn_many_local chained_spawn yield_many ping_pong"
 reactor_workloads="tcp_rtt timers timer_cancel"
 case "$suite" in
   executor) default_workloads="$executor_workloads" ;;

@@ -1,9 +1,9 @@
 //! tokio_peer: tokio's multi-thread runtime on the executor workloads of
-//! BENCH.md (spawn_many, spawn_many_local, chained_spawn, yield_many), the
-//! peer that weft's targets are ratios against.
+//! BENCH.md (spawn_many, spawn_many_local, chained_spawn, yield_many,
+//! ping_pong), the peer that weft's targets are ratios against.
 //!
 //! Usage: tokio_peer [--threads N] [spawn_many|spawn_many_local|
-//!                    chained_spawn|yield_many|all]
+//!                    chained_spawn|yield_many|ping_pong|all]
 //! Prints one JSON line per workload, in executor_bench's format:
 //!   {"peer":"tokio","workload":"spawn_many","threads":2,"iters":100000,
 //!    "seconds":0.0301,"per_op_ns":301.2}
@@ -22,7 +22,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use peer_common::{check_total, main_with, Completion, Measurement, Options, WorkloadFn};
+use peer_common::{check_total, fail, main_with, Completion, Measurement, Options, WorkloadFn};
 
 mod runtime;
 use runtime::runtime;
@@ -35,6 +35,8 @@ const CHAINS: u64 = 100; // chained_spawn: chains, run one after another
 const CHAIN_DEPTH: u64 = 1_000; // chained_spawn: tasks (= spawns) per chain
 const YIELD_TASKS: u64 = 200; // yield_many: tasks
 const YIELDS_PER_TASK: u64 = 1_000; // yield_many: yields per task
+const PING_PONG_ROUND_TRIPS: u64 = 100_000; // ping_pong: round trips
+const PING_PONG_CAPACITY: usize = 1; // ping_pong: each channel's buffer
 
 // ------------------------------------------------------------- workloads --
 
@@ -141,6 +143,48 @@ fn yield_many(o: &Options) -> Measurement {
     Measurement::new(YIELD_TASKS * YIELDS_PER_TASK, seconds)
 }
 
+/// ping_pong: the pinger sends i on `ping` and waits for it to come back on
+/// `pong`; the ponger echoes. tokio's bounded mpsc channels, one item of
+/// buffer each (as weft's Channel and Asio's concurrent_channel in
+/// executor_bench.cc). A wrong or missing reply aborts.
+fn ping_pong(o: &Options) -> Measurement {
+    let threads = o.threads;
+    let done = Completion::leak(2, "tokio ping_pong");
+    let rt = runtime(threads);
+    let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(PING_PONG_CAPACITY);
+    let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(PING_PONG_CAPACITY);
+    let handle = rt.handle();
+    let start = Instant::now();
+    handle.spawn(async move {
+        for i in 0..PING_PONG_ROUND_TRIPS {
+            let v = match ping_rx.recv().await {
+                Some(v) => v,
+                None => fail("tokio ping_pong", "recv failed", i, PING_PONG_ROUND_TRIPS),
+            };
+            if pong_tx.send(v).await.is_err() {
+                fail("tokio ping_pong", "send failed", i, PING_PONG_ROUND_TRIPS);
+            }
+        }
+        done.arrive();
+    });
+    handle.spawn(async move {
+        for i in 0..PING_PONG_ROUND_TRIPS {
+            if ping_tx.send(i).await.is_err() {
+                fail("tokio ping_pong", "send failed", i, PING_PONG_ROUND_TRIPS);
+            }
+            if pong_rx.recv().await != Some(i) {
+                fail("tokio ping_pong", "wrong reply", i, PING_PONG_ROUND_TRIPS);
+            }
+        }
+        done.arrive();
+    });
+    done.wait();
+    let seconds = start.elapsed().as_secs_f64();
+    drop(rt);
+    done.check_exact();
+    Measurement::new(PING_PONG_ROUND_TRIPS, seconds)
+}
+
 // ---------------------------------------------------------------- driver --
 
 const WORKLOADS: &[(&str, WorkloadFn)] = &[
@@ -148,6 +192,7 @@ const WORKLOADS: &[(&str, WorkloadFn)] = &[
     ("spawn_many_local", spawn_many_local),
     ("chained_spawn", chained_spawn),
     ("yield_many", yield_many),
+    ("ping_pong", ping_pong),
 ];
 
 fn main() {

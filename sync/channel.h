@@ -1,0 +1,462 @@
+// Channel<T>: a multi-producer, multi-consumer channel between tasks.
+//
+// What it is for: passing values between tasks (and threads) with
+// back-pressure. `co_await ch.send(v)` waits while a bounded channel is full;
+// `co_await ch.recv()` waits while it is empty. `try_send` / `try_recv` never
+// wait. `close()` ends the stream.
+//
+// Requires: T is move-constructible. A bounded channel has capacity >= 1
+// (`Channel<T> ch(n)`); `Channel<T> ch;` is unbounded. The Channel object
+// must outlive every call on it (like std::mutex); tasks still suspended in
+// send/recv when it is destroyed are the exception: see below.
+//
+// Guarantees:
+// - Every item sent is received exactly once, or is still in the channel.
+//   A receiver gets items in the order they entered the channel, so the
+//   items of one producer reach each receiver in the order they were sent.
+// - Waiting receivers are served first come, first served, and so are
+//   waiting senders (a waiting sender's value moves into the buffer the
+//   moment a slot frees up, so a later sender cannot overtake it). A new
+//   receiver never takes an item promised to a waiting one.
+// - After close(): sends fail with FAILED_PRECONDITION and hand the value
+//   back (SendResult<T>); receivers still get the buffered items, then
+//   OUT_OF_RANGE. Tasks waiting at the moment of close are woken with those
+//   results. Destroying the Channel closes it first, so its waiting tasks
+//   wake up with "closed" rather than hang (they keep the channel's state
+//   alive until they have resumed; the Channel object itself is gone).
+// - Cancellation: a task destroyed while it waits in send/recv leaves the
+//   channel as if it had never waited. A receiver that was already promised
+//   an item but is destroyed before it resumes passes the promise to the
+//   next waiting receiver: the item stays in the channel, in its place.
+// - Works under block_on, LocalExecutor and Executor, from any thread.
+//
+// Memory ordering: a send happens-before the receive that returns its
+// value (both take the channel's mutex).
+//
+// Implementation: one std::mutex guards the buffer (a Ring) and two FIFO
+// queues of Waiter nodes that live in the awaiters. Items always stay in the
+// buffer, in order: waking a receiver reserves the front unreserved item for
+// it (`reserved_` counts those), and the receiver takes the front item when
+// it resumes; a cancelled receiver just gives its reservation up. A sender
+// waits only while the buffer is full, and its value moves in as soon as
+// there is room. settle_locked() restores these rules after every change.
+// The mutable state lives in a ChannelCore that queued and notified awaiters
+// keep alive by a reference, which is what lets the Channel be destroyed
+// under them.
+//
+// Example:
+//   weft::Channel<int> ch(16);
+//   weft::Task<void> produce(weft::Channel<int>& ch) {
+//     for (int i = 0; i < 3; ++i) co_await ch.send(i);
+//     ch.close();
+//   }
+//   weft::Task<int> consume(weft::Channel<int>& ch) {
+//     int sum = 0;
+//     for (;;) {
+//       absl::StatusOr<int> v = co_await ch.recv();
+//       if (!v.ok()) co_return sum;   // OUT_OF_RANGE: closed and drained
+//       sum += *v;
+//     }
+//   }
+#ifndef WEFT_SYNC_CHANNEL_H_
+#define WEFT_SYNC_CHANNEL_H_
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "executor/task.h"
+#include "executor/waker.h"
+#include "sync/channel_result.h"
+#include "sync/ring.h"
+#include "sync/waiter.h"
+
+namespace weft {
+
+namespace detail {
+
+struct RecvWaiter : Waiter {
+  // Set by the notifier: true when an item in the buffer is reserved for
+  // this receiver, false when the channel is closed and drained.
+  bool reserved = false;
+};
+
+template <class T>
+struct SendWaiter : Waiter {
+  // The value to send. Moved into the buffer by the receiver that made
+  // room; still present once notified means the channel was closed.
+  std::optional<T> value;
+};
+
+template <class T>
+class ChannelCore {
+ public:
+  explicit ChannelCore(size_t capacity) : capacity_(capacity) {}
+  ChannelCore(const ChannelCore&) = delete;
+  ChannelCore& operator=(const ChannelCore&) = delete;
+
+  // The Channel's destructor: closes, then drops the Channel's reference.
+  void close_and_release() noexcept {
+    WakeList wakes;
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      close_locked(wakes);
+      last = unref_locked();
+    }
+    wakes.wake_all();
+    if (last) delete this;
+  }
+
+  // A queued awaiter that was notified and has nothing to take from the
+  // core (a sender, or a receiver told "closed") drops its reference.
+  void release_notified() noexcept {
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last = unref_locked();
+    }
+    if (last) delete this;
+  }
+
+  // --- receive ----------------------------------------------------------
+
+  // Receives into `out` now, finds the channel closed and drained (`out`
+  // stays empty), or queues `w`. Returns true when queued.
+  template <class P>
+  bool recv_or_queue(RecvWaiter& w, std::optional<T>& out, std::coroutine_handle<P> h) {
+    WakeList wakes;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (buffer_.size() > reserved_) {
+        out.emplace(buffer_.pop_front());
+        settle_locked(wakes);
+      } else if (!drained_locked()) {
+        w.waker = current_waker(h);
+        ++refs_;  // dropped when the awaiter consumes or abandons the node
+        receivers_.push_back(&w);
+        return true;
+      }
+    }
+    wakes.wake_all();
+    return false;
+  }
+
+  // A notified receiver resumes with a reservation: takes the front item
+  // and drops its reference.
+  T take_reserved() {
+    WakeList wakes;
+    std::optional<T> item;
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --reserved_;
+      item.emplace(buffer_.pop_front());  // reserved_ <= size, so not empty
+      settle_locked(wakes);
+      last = unref_locked();
+    }
+    wakes.wake_all();
+    if (last) delete this;
+    return std::move(*item);
+  }
+
+  absl::StatusOr<T> try_recv() {
+    WakeList wakes;
+    std::optional<T> item;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (buffer_.size() <= reserved_) {
+        return drained_locked() ? recv_closed_status() : recv_empty_status();
+      }
+      item.emplace(buffer_.pop_front());
+      settle_locked(wakes);
+    }
+    wakes.wake_all();
+    return std::move(*item);
+  }
+
+  // A receive awaiter goes away without having consumed its node: withdraw
+  // it, or give up its reservation, which passes to the next receiver; and
+  // drop its reference.
+  void abandon_recv(RecvWaiter& w) noexcept {
+    WakeList wakes;
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // relaxed: the state leaves kQueued only under mu_, which we hold.
+      if (w.state.load(std::memory_order_relaxed) == WaiterState::kQueued) {
+        receivers_.cancel(&w);
+      } else if (w.reserved) {
+        --reserved_;
+        settle_locked(wakes);
+      }
+      w.mark_consumed();
+      last = unref_locked();
+    }
+    wakes.wake_all();
+    if (last) delete this;
+  }
+
+  // --- send -------------------------------------------------------------
+
+  // Sends `w.value` now (moving it out), fails (closed: the value stays), or
+  // queues `w`. Returns true when queued.
+  template <class P>
+  bool send_or_queue(SendWaiter<T>& w, std::coroutine_handle<P> h) {
+    WakeList wakes;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!closed_) {
+        if (buffer_.size() >= capacity_) {
+          w.waker = current_waker(h);
+          ++refs_;  // dropped when the awaiter consumes or abandons the node
+          senders_.push_back(&w);
+          return true;
+        }
+        buffer_.push_back(std::move(*w.value));
+        w.value.reset();
+        settle_locked(wakes);
+      }
+    }
+    wakes.wake_all();
+    return false;
+  }
+
+  SendResult<T> try_send(T v) {
+    WakeList wakes;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return SendResult<T>::closed(std::move(v));
+      if (buffer_.size() >= capacity_) return SendResult<T>::full(std::move(v));
+      buffer_.push_back(std::move(v));
+      settle_locked(wakes);
+    }
+    wakes.wake_all();
+    return SendResult<T>::sent();
+  }
+
+  // A send awaiter goes away without having consumed its node, and drops
+  // its reference. A notified sender has nothing to pass on: its value is
+  // already in the buffer (or the channel was closed and it keeps it).
+  void abandon_send(SendWaiter<T>& w) noexcept {
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // relaxed: as in abandon_recv.
+      if (w.state.load(std::memory_order_relaxed) == WaiterState::kQueued) senders_.cancel(&w);
+      w.mark_consumed();
+      last = unref_locked();
+    }
+    if (last) delete this;
+  }
+
+  // --- both -------------------------------------------------------------
+
+  bool close() {
+    WakeList wakes;
+    bool closed_now;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_now = close_locked(wakes);
+    }
+    wakes.wake_all();
+    return closed_now;
+  }
+
+  bool is_closed() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return buffer_.size();
+  }
+  size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  ~ChannelCore() = default;
+
+  bool close_locked(WakeList& wakes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (closed_) return false;
+    closed_ = true;
+    // Waiting senders keep their values, which their SendResult hands back.
+    while (Waiter* w = senders_.pop_front()) wakes.push(WaiterQueue::notify(w));
+    settle_locked(wakes);  // receivers: "closed" once the buffer is drained
+    return true;
+  }
+
+  // Drops a reference; true when it was the last: the caller deletes the
+  // core once it has released mu_ (nobody else can reach it any more).
+  bool unref_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return --refs_ == 0; }
+
+  // Closed, and no item left, not even one reserved by a receiver that may
+  // still be cancelled and pass it on.
+  bool drained_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return closed_ && buffer_.empty();
+  }
+
+  // Restores the invariants after any change, collecting wakers:
+  //   - a waiting sender exists only while the buffer is full;
+  //   - a waiting receiver exists only while every buffered item is
+  //     reserved, and only until the channel is closed and drained.
+  // Waiting senders are served in order, their values appended as room
+  // frees up; waiting receivers in order, each reserving the next item.
+  void settle_locked(WakeList& wakes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    while (buffer_.size() < capacity_ && !senders_.empty()) {
+      // Safety: senders_ holds only the SendWaiter<T> of SendAwaiters.
+      auto* s = static_cast<SendWaiter<T>*>(senders_.pop_front());
+      buffer_.push_back(std::move(*s->value));
+      s->value.reset();  // sent
+      wakes.push(WaiterQueue::notify(s));
+    }
+    while (buffer_.size() > reserved_ && !receivers_.empty()) {
+      // Safety: receivers_ holds only the RecvWaiter of RecvAwaiters.
+      auto* r = static_cast<RecvWaiter*>(receivers_.pop_front());
+      r->reserved = true;
+      ++reserved_;
+      wakes.push(WaiterQueue::notify(r));
+    }
+    if (drained_locked()) {
+      while (Waiter* r = receivers_.pop_front()) wakes.push(WaiterQueue::notify(r));
+    }
+  }
+
+  mutable std::mutex mu_;
+  Ring<T> buffer_ ABSL_GUARDED_BY(mu_);
+  // Items at the front of buffer_ promised to notified receivers that have
+  // not resumed yet. Always <= buffer_.size().
+  size_t reserved_ ABSL_GUARDED_BY(mu_) = 0;
+  WaiterQueue receivers_ ABSL_GUARDED_BY(mu_);  // RecvWaiter nodes
+  WaiterQueue senders_ ABSL_GUARDED_BY(mu_);    // SendWaiter<T> nodes
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  const size_t capacity_;
+  // Holders of the core: the Channel, and each awaiter from the moment it
+  // queues until it has consumed or abandoned its node (so a Channel can be
+  // destroyed under waiting tasks). Every change happens under mu_ anyway,
+  // so the count is a plain integer guarded by it, not an atomic.
+  size_t refs_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+}  // namespace detail
+
+template <class T>
+class Channel {
+ public:
+  // The capacity of an unbounded channel.
+  static constexpr size_t kUnbounded = SIZE_MAX;
+
+  // An unbounded channel: send never waits.
+  Channel() : core_(new detail::ChannelCore<T>(kUnbounded)) {}
+  // A bounded channel holding at most `capacity` (>= 1) items.
+  explicit Channel(size_t capacity) : core_(new detail::ChannelCore<T>(check(capacity))) {}
+  // Closes the channel: waiting tasks wake up with "closed".
+  ~Channel() { core_->close_and_release(); }
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  class [[nodiscard]] SendAwaiter {
+   public:
+    SendAwaiter(detail::ChannelCore<T>* core, T value) : core_(core) {
+      waiter_.value.emplace(std::move(value));
+    }
+    SendAwaiter(const SendAwaiter&) = delete;
+    SendAwaiter& operator=(const SendAwaiter&) = delete;
+    ~SendAwaiter() {
+      if (waiter_.load_state() != detail::WaiterState::kIdle) core_->abandon_send(waiter_);
+    }
+
+    bool await_ready() const noexcept { return false; }
+    template <detail::WeftPromise P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+      return core_->send_or_queue(waiter_, h);
+    }
+    SendResult<T> await_resume() {
+      if (detail::consume_notified(waiter_, "channel send")) core_->release_notified();
+      if (waiter_.value) return SendResult<T>::closed(std::move(*waiter_.value));
+      return SendResult<T>::sent();
+    }
+
+   private:
+    detail::ChannelCore<T>* core_;
+    detail::SendWaiter<T> waiter_;
+  };
+
+  class [[nodiscard]] RecvAwaiter {
+   public:
+    explicit RecvAwaiter(detail::ChannelCore<T>* core) noexcept : core_(core) {}
+    RecvAwaiter(const RecvAwaiter&) = delete;
+    RecvAwaiter& operator=(const RecvAwaiter&) = delete;
+    ~RecvAwaiter() {
+      if (waiter_.load_state() != detail::WaiterState::kIdle) core_->abandon_recv(waiter_);
+    }
+
+    bool await_ready() const noexcept { return false; }
+    template <detail::WeftPromise P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+      return core_->recv_or_queue(waiter_, item_, h);
+    }
+    absl::StatusOr<T> await_resume() {
+      if (detail::consume_notified(waiter_, "channel recv")) {
+        // Either call drops the node's reference to the core, which may free
+        // it if the Channel is gone.
+        if (waiter_.reserved) {
+          item_.emplace(core_->take_reserved());
+        } else {
+          core_->release_notified();
+        }
+      }
+      if (!item_) return recv_closed_status();
+      absl::StatusOr<T> r(std::move(*item_));
+      item_.reset();
+      return r;
+    }
+
+   private:
+    detail::ChannelCore<T>* core_;
+    detail::RecvWaiter waiter_;
+    std::optional<T> item_;  // received without waiting, or taken on resume
+  };
+
+  // `co_await ch.send(v)`: waits while the channel is full. SendResult<T>:
+  // ok, or closed with the value back.
+  SendAwaiter send(T value) { return SendAwaiter(core_, std::move(value)); }
+  // `co_await ch.recv()`: waits while the channel is empty and open. The
+  // item, or OUT_OF_RANGE once closed and drained.
+  RecvAwaiter recv() noexcept { return RecvAwaiter(core_); }
+
+  // Never waits. SendResult<T>: ok, full (UNAVAILABLE) or closed, with the
+  // value back when not ok.
+  SendResult<T> try_send(T value) { return core_->try_send(std::move(value)); }
+  // Never waits. The item, UNAVAILABLE when empty, OUT_OF_RANGE when
+  // closed and drained.
+  absl::StatusOr<T> try_recv() { return core_->try_recv(); }
+
+  // Closes the channel (see the guarantees above). Returns false if it was
+  // already closed.
+  bool close() { return core_->close(); }
+  bool is_closed() const { return core_->is_closed(); }
+  // Items buffered right now (a snapshot).
+  size_t size() const { return core_->size(); }
+  // kUnbounded for an unbounded channel.
+  size_t capacity() const noexcept { return core_->capacity(); }
+
+ private:
+  static size_t check(size_t capacity) {
+    if (capacity == 0) {
+      throw std::invalid_argument(
+          "weft: a bounded Channel needs capacity >= 1 (Channel<T>() is unbounded)");
+    }
+    return capacity;
+  }
+  detail::ChannelCore<T>* core_;
+};
+
+}  // namespace weft
+
+#endif  // WEFT_SYNC_CHANNEL_H_

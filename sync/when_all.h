@@ -1,0 +1,144 @@
+// when_all: await several tasks at once; all results, or the first error.
+//
+// What it is for: running independent pieces of work concurrently inside one
+// task, e.g. `auto [a, b] = co_await weft::when_all(fetch(x), fetch(y));`.
+//
+// Requires: the tasks are fresh (never awaited or spawned). Whatever they
+// reference must outlive the await, as for any co_await.
+//
+// Guarantees:
+// - The children run concurrently, interleaved on the awaiting task's
+//   thread: each one runs until it suspends, and its own waker brings it
+//   back. Nothing is spawned, so this works under block_on, LocalExecutor
+//   and Executor alike. (For parallelism across threads, spawn tasks on an
+//   Executor and await their JoinHandles.)
+// - Variadic: a std::tuple of the results in argument order (std::monostate
+//   for a Task<void>, a reference for a Task<T&>). Over a range: a
+//   std::vector<T> in the range's order, or Task<void> for Task<void>s.
+// - The first child to throw cancels the others: their frames are destroyed
+//   (on this thread) before when_all rethrows that exception.
+// - If the awaiting task is cancelled, so are all the children, likewise.
+// - One allocation for the bookkeeping (a vector) besides the frames.
+//
+// Example:
+//   weft::Task<int> fetch(int key);
+//   weft::Task<void> both() {
+//     auto [a, b] = co_await weft::when_all(fetch(1), fetch(2));
+//     std::vector<weft::Task<int>> many;
+//     for (int k = 0; k < 10; ++k) many.push_back(fetch(k));
+//     std::vector<int> all = co_await weft::when_all(std::move(many));
+//   }
+#ifndef WEFT_SYNC_WHEN_ALL_H_
+#define WEFT_SYNC_WHEN_ALL_H_
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <ranges>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "executor/task.h"
+#include "executor/task_header.h"
+#include "sync/join_group.h"
+
+namespace weft {
+
+namespace detail {
+
+template <class T>
+struct IsTask : std::false_type {};
+template <class T>
+struct IsTask<Task<T>> : std::true_type {};
+
+// What a child's result becomes in a tuple: void -> std::monostate.
+template <class T>
+using ResultOf = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+// The state a child's root starts in: its frame's reference and the group's
+// (handle) reference, SCHEDULED so that its first run is the group's to make.
+inline constexpr uint64_t kChildInitialState = 2 * state::kRefOne | state::kHandle | state::kScheduled;
+
+// JoinGroup::ErrorFn for a Task<T> child that completed.
+template <class T>
+std::exception_ptr child_error(TaskHeader* h) noexcept {
+  auto& p = promise_of<T>(h);
+  if (p.has_value()) return nullptr;
+  try {
+    p.take();  // rethrows; nothing is moved out
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
+
+// Moves a completed child's result out (its frame stays until the group
+// releases it).
+template <class T>
+ResultOf<T> take_child(TaskHeader* h) {
+  if constexpr (std::is_void_v<T>) {
+    promise_of<T>(h).take();
+    return std::monostate{};
+  } else {
+    return promise_of<T>(h).take();
+  }
+}
+
+template <class T>
+void add_child(JoinGroup& group, Task<T>&& task) {
+  group.add(make_root(std::move(task), group.scheduler(), kChildInitialState), &child_error<T>);
+}
+
+template <class... Ts>
+Task<std::tuple<ResultOf<Ts>...>> when_all_variadic(Task<Ts>... tasks) {
+  JoinGroup group(JoinGroup::Mode::kAll, sizeof...(Ts));
+  (add_child(group, std::move(tasks)), ...);
+  co_await group.run();
+  if (group.error()) std::rethrow_exception(group.error());
+  co_return [&]<size_t... I>(std::index_sequence<I...>) {
+    // Braced initialization: the children are taken in order.
+    return std::tuple<ResultOf<Ts>...>{take_child<Ts>(group.child(I))...};
+  }(std::index_sequence_for<Ts...>{});
+}
+
+template <class T>
+Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_all_vector(
+    std::vector<Task<T>> tasks) {
+  static_assert(!std::is_reference_v<T>, "weft::when_all over a range of Task<T&> is not supported");
+  JoinGroup group(JoinGroup::Mode::kAll, tasks.size());
+  for (Task<T>& t : tasks) add_child(group, std::move(t));
+  co_await group.run();
+  if (group.error()) std::rethrow_exception(group.error());
+  if constexpr (!std::is_void_v<T>) {
+    std::vector<T> out;
+    out.reserve(tasks.size());
+    for (size_t i = 0; i < tasks.size(); ++i) out.push_back(take_child<T>(group.child(i)));
+    co_return out;
+  }
+}
+
+}  // namespace detail
+
+// Awaits every task; a tuple of their results, in argument order.
+template <class... Ts>
+Task<std::tuple<detail::ResultOf<Ts>...>> when_all(Task<Ts>... tasks) {
+  return detail::when_all_variadic(std::move(tasks)...);
+}
+
+// Awaits every task of a range (taken out of it now); a vector of the
+// results in the range's order, or nothing for Task<void>.
+template <std::ranges::input_range R>
+  requires detail::IsTask<std::ranges::range_value_t<R>>::value
+auto when_all(R&& tasks) {
+  using T = typename std::ranges::range_value_t<R>::value_type;
+  std::vector<Task<T>> owned;
+  for (auto&& t : tasks) owned.push_back(std::move(t));
+  return detail::when_all_vector<T>(std::move(owned));
+}
+
+}  // namespace weft
+
+#endif  // WEFT_SYNC_WHEN_ALL_H_
