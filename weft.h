@@ -31,6 +31,7 @@
 #include "executor/yield.h"
 #include "reactor/timer.h"
 #include "sync/barrier.h"
+#include "sync/timeout.h"
 #include "sync/channel.h"
 #include "sync/channel_result.h"
 #include "sync/event.h"
