@@ -335,3 +335,37 @@ TEST_CASE("TCP: a task waiting in accept wakes with Cancelled when the listener 
   }());
   CHECK(absl::IsCancelled(st));
 }
+
+TEST_CASE("TCP: cancelling a task blocked in accept removes its wait; the listener serves on",
+          "[tcp][cancel]") {
+  auto listener = loopback_listener();
+  std::atomic<int> live{0}, destroyed{0};
+  weft::LocalExecutor ex;
+  std::string got = ex.run([&]() -> Task<std::string> {
+    auto blocked = ex.spawn([](TcpListener* l, std::atomic<int>* lv,
+                               std::atomic<int>* d) -> Task<void> {
+      weft_test::Counted c(lv, d);
+      (void)co_await l->accept();
+    }(&listener, &live, &destroyed));
+    while (listener.num_waiters() == 0) co_await weft::yield_now();
+    { auto drop = std::move(blocked); }  // cancel it at its accept
+    co_await weft::yield_now();
+    CHECK(destroyed.load() == 1);
+    CHECK(live.load() == 0);
+    CHECK(listener.num_waiters() == 0);  // the registration kept no trace of it
+    // The listener still accepts.
+    auto addr = listener.local_address();
+    REQUIRE(addr.ok());
+    auto client = co_await TcpStream::connect(*addr);
+    REQUIRE(client.ok());
+    auto conn = co_await listener.accept();
+    REQUIRE(conn.ok());
+    absl::Status sent = co_await client->write_all("ok", 2);
+    REQUIRE(sent.ok());
+    char buf[2];
+    absl::Status recvd = co_await conn->first.read_exact(buf, 2);
+    REQUIRE(recvd.ok());
+    co_return std::string(buf, 2);
+  }());
+  CHECK(got == "ok");
+}
