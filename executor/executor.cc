@@ -77,7 +77,17 @@ class ExecutorCore final : public SchedulerCore {
 
   void submit(TaskHeader* t) noexcept {
     adopt(t);
-    schedule(t);
+    WorkerSlot* w = t_worker;
+    if (w && w->core == this) {
+      schedule(t);
+      return;
+    }
+    // A spawn from outside: the caller holds the Executor, so the core
+    // cannot be shut down under us and push_remote's reference (for wakes
+    // racing with destruction) is not needed; two contended atomic RMWs less
+    // per spawn. The injector is open while the Executor lives.
+    injector_.push(t);
+    notify_one();
   }
 
   WorkerSlot* enter() {

@@ -18,7 +18,8 @@
 //   workers search at once; a parked worker is woken only when no worker is
 //   already searching, and a searcher that finds work wakes another.
 //
-// Requires: destroy the Executor only once no thread is inside run().
+// Requires: destroy the Executor only once no thread is inside run() or
+// spawn() (wakes may still race with destruction: that is handled).
 // Guarantees: destroying it destroys every task it still holds (queued or
 // suspended), each exactly once; their JoinHandles then report
 // TaskCancelled. Spawning costs one allocation (the coroutine frame).
