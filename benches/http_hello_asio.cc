@@ -50,8 +50,6 @@ namespace {
 
 using namespace http_framing;
 
-// Per-connection input buffer: a request head must fit in it.
-constexpr size_t kBufferSize = 16 * 1024;
 // How long the accept loop pauses when the process is out of fds.
 constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
 
@@ -62,35 +60,11 @@ using asio::ip::tcp;
 asio::awaitable<void> serve_http(tcp::socket s) {
   asio::error_code ec;
   s.set_option(tcp::no_delay(true), ec);  // responses are small: send each batch at once
-  // On the coroutine frame, as the weft example's buffer is on its task's.
-  char in[kBufferSize];
-  size_t begin = 0;       // unparsed input is in[begin, end)
-  size_t end = 0;
-  size_t skip_body = 0;   // body bytes of the last request still to discard
+  RequestBuffer in;  // on the coroutine frame, as the weft example's is on its task's
   std::string out;
   for (;;) {
     // Answer every complete request in the buffer, then write once.
-    bool close_after = false;
-    for (;;) {
-      const size_t drop = std::min(skip_body, end - begin);
-      begin += drop;
-      skip_body -= drop;
-      if (skip_body > 0 || begin == end) break;
-      const Request r = parse_head(std::string_view(in + begin, end - begin));
-      if (r.kind == Request::kIncomplete) break;
-      if (r.kind != Request::kOk) {
-        out += r.kind == Request::kChunked ? kChunkedUnsupported : kBadRequest;
-        close_after = true;
-        break;
-      }
-      out += r.close ? kHelloThenClose : kHello;
-      begin += r.head_len;
-      skip_body = r.content_length;
-      if (r.close) {
-        close_after = true;
-        break;
-      }
-    }
+    const bool close_after = in.answer(out);
     if (!out.empty()) {
       co_await asio::async_write(s, asio::buffer(out),
                                  asio::redirect_error(asio::use_awaitable, ec));
@@ -98,23 +72,15 @@ asio::awaitable<void> serve_http(tcp::socket s) {
       if (ec) co_return;
     }
     if (close_after) co_return;
-    // Make room: move the partial request to the front.
-    if (begin == end) {
-      begin = end = 0;
-    } else if (end == kBufferSize) {
-      if (begin == 0) {  // one request head fills the whole buffer
-        co_await asio::async_write(s, asio::buffer(kHeadTooLarge.data(), kHeadTooLarge.size()),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-        co_return;
-      }
-      std::memmove(in, in + begin, end - begin);
-      end -= begin;
-      begin = 0;
+    if (!in.make_room()) {  // one request head fills the whole buffer
+      co_await asio::async_write(s, asio::buffer(kHeadTooLarge.data(), kHeadTooLarge.size()),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      co_return;
     }
-    const size_t n = co_await s.async_read_some(asio::buffer(in + end, kBufferSize - end),
+    const size_t n = co_await s.async_read_some(asio::buffer(in.read_at(), in.read_room()),
                                                 asio::redirect_error(asio::use_awaitable, ec));
     if (ec || n == 0) co_return;  // error or the client closed (asio::error::eof)
-    end += n;
+    in.did_read(n);
   }
 }
 

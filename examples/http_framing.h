@@ -7,7 +7,10 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
+#include <string>
 #include <string_view>
 
 namespace http_framing {
@@ -109,6 +112,60 @@ inline Request parse_head(std::string_view in) {
   r.kind = Request::kOk;
   return r;
 }
+
+// One connection's input buffer and framing state: bytes read but not yet
+// answered. Each server's loop is: answer(), write what it produced,
+// make_room(), read into read_at()/read_room(), did_read().
+class RequestBuffer {
+ public:
+  // A request head must fit in the buffer.
+  static constexpr size_t kSize = 16 * 1024;
+
+  // Appends to `out` the response to every complete request buffered;
+  // returns true when the connection must close once `out` is written.
+  bool answer(std::string& out) {
+    for (;;) {
+      const size_t drop = std::min(skip_body_, end_ - begin_);
+      begin_ += drop;
+      skip_body_ -= drop;
+      if (skip_body_ > 0 || begin_ == end_) return false;
+      const Request r = parse_head(std::string_view(in_ + begin_, end_ - begin_));
+      if (r.kind == Request::kIncomplete) return false;
+      if (r.kind != Request::kOk) {
+        out += r.kind == Request::kChunked ? kChunkedUnsupported : kBadRequest;
+        return true;
+      }
+      out += r.close ? kHelloThenClose : kHello;
+      begin_ += r.head_len;
+      skip_body_ = r.content_length;
+      if (r.close) return true;
+    }
+  }
+
+  // Moves a partial request to the front. False when one request head fills
+  // the whole buffer: answer kHeadTooLarge and close.
+  bool make_room() {
+    if (begin_ == end_) {
+      begin_ = end_ = 0;
+    } else if (end_ == kSize) {
+      if (begin_ == 0) return false;
+      std::memmove(in_, in_ + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    return true;
+  }
+
+  char* read_at() { return in_ + end_; }
+  size_t read_room() const { return kSize - end_; }
+  void did_read(size_t n) { end_ += n; }
+
+ private:
+  char in_[kSize];
+  size_t begin_ = 0;      // unparsed input is in_[begin_, end_)
+  size_t end_ = 0;
+  size_t skip_body_ = 0;  // body bytes of the last request still to discard
+};
 
 }  // namespace http_framing
 

@@ -45,8 +45,6 @@ namespace {
 
 using namespace http_framing;
 
-// Per-connection input buffer: a request head must fit in it.
-constexpr size_t kBufferSize = 16 * 1024;
 // How long the accept loop pauses when the process is out of fds.
 constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
 
@@ -54,55 +52,24 @@ constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
 
 weft::Task<void> serve_http(weft::TcpStream s) {
   (void)s.set_nodelay(true);  // responses are small: send each batch at once
-  char in[kBufferSize];
-  size_t begin = 0;       // unparsed input is in[begin, end)
-  size_t end = 0;
-  size_t skip_body = 0;   // body bytes of the last request still to discard
+  RequestBuffer in;           // in the task's frame
   std::string out;
   for (;;) {
     // Answer every complete request in the buffer, then write once.
-    bool close_after = false;
-    for (;;) {
-      const size_t drop = std::min(skip_body, end - begin);
-      begin += drop;
-      skip_body -= drop;
-      if (skip_body > 0 || begin == end) break;
-      const Request r = parse_head(std::string_view(in + begin, end - begin));
-      if (r.kind == Request::kIncomplete) break;
-      if (r.kind != Request::kOk) {
-        out += r.kind == Request::kChunked ? kChunkedUnsupported : kBadRequest;
-        close_after = true;
-        break;
-      }
-      out += r.close ? kHelloThenClose : kHello;
-      begin += r.head_len;
-      skip_body = r.content_length;
-      if (r.close) {
-        close_after = true;
-        break;
-      }
-    }
+    const bool close_after = in.answer(out);
     if (!out.empty()) {
       absl::Status st = co_await s.write_all(out.data(), out.size());
       out.clear();
       if (!st.ok()) co_return;
     }
     if (close_after) co_return;
-    // Make room: move the partial request to the front.
-    if (begin == end) {
-      begin = end = 0;
-    } else if (end == kBufferSize) {
-      if (begin == 0) {  // one request head fills the whole buffer
-        (void)co_await s.write_all(kHeadTooLarge.data(), kHeadTooLarge.size());
-        co_return;
-      }
-      std::memmove(in, in + begin, end - begin);
-      end -= begin;
-      begin = 0;
+    if (!in.make_room()) {  // one request head fills the whole buffer
+      (void)co_await s.write_all(kHeadTooLarge.data(), kHeadTooLarge.size());
+      co_return;
     }
-    auto n = co_await s.read(in + end, kBufferSize - end);
+    auto n = co_await s.read(in.read_at(), in.read_room());
     if (!n.ok() || *n == 0) co_return;  // error or the client closed
-    end += *n;
+    in.did_read(*n);
   }
 }
 
