@@ -23,10 +23,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <coroutine>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -101,40 +99,8 @@ weft::Task<int> serve_until_signal(weft::Executor* ex, weft::TcpListener* listen
   co_return 0;
 }
 
-// Lets the extra worker threads leave ex.run() once the server is done.
-class StopSignal {
- public:
-  struct Awaiter {
-    StopSignal* s;
-    bool await_ready() {
-      std::lock_guard<std::mutex> l(s->mu_);
-      return s->set_;
-    }
-    template <class P>
-    bool await_suspend(std::coroutine_handle<P> h) {
-      std::lock_guard<std::mutex> l(s->mu_);
-      if (s->set_) return false;
-      s->waiters_.push_back(weft::current_waker(h));
-      return true;
-    }
-    void await_resume() {}
-  };
-  weft::Task<void> wait() { co_await Awaiter{this}; }
-  void set() {
-    std::vector<weft::Waker> ws;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      set_ = true;
-      ws.swap(waiters_);
-    }
-    for (auto& w : ws) std::move(w).wake();  // outside the lock
-  }
-
- private:
-  std::mutex mu_;
-  bool set_ = false;                  // guarded by mu_
-  std::vector<weft::Waker> waiters_;  // guarded by mu_
-};
+// The extra worker threads' main task: leaves ex.run() once `stop` is done.
+weft::Task<void> wait_for(weft::WaitGroup* stop) { co_await stop->wait(); }
 
 }  // namespace
 
@@ -181,12 +147,13 @@ int main(int argc, char** argv) {
   {
     // Declared after the listener and signalfd: destroyed first, with every
     // task it still holds (open connections), once no thread is inside run().
-    StopSignal stop;
+    weft::WaitGroup stop;  // a one-shot latch: count 1 until the server is done
+    stop.add(1);
     weft::Executor ex;
     std::vector<std::thread> workers;
-    for (int i = 1; i < threads; ++i) workers.emplace_back([&] { ex.run(stop.wait()); });
+    for (int i = 1; i < threads; ++i) workers.emplace_back([&] { ex.run(wait_for(&stop)); });
     rc = ex.run(serve_until_signal(&ex, &*listener, &*signals));
-    stop.set();
+    stop.done();
     for (auto& t : workers) t.join();
   }
   std::printf("bye\n");
