@@ -73,11 +73,11 @@ absl::StatusOr<SocketAddress> SocketAddress::from_ip(std::string_view ip, uint16
     return a;
   }
   return bad_address(ip,
-                     "not a numeric IPv4 or IPv6 address (host names need resolution, which "
-                     "will run on the blocking pool and is not available yet)");
+                     "not a numeric IPv4 or IPv6 address (host names need resolution: "
+                     "use weft::resolve)");
 }
 
-absl::StatusOr<SocketAddress> SocketAddress::parse(std::string_view text) {
+absl::StatusOr<SocketAddress::HostPort> SocketAddress::split_host_port(std::string_view text) {
   std::string_view host;
   std::string_view port_text;
   if (!text.empty() && text.front() == '[') {
@@ -106,7 +106,13 @@ absl::StatusOr<SocketAddress> SocketAddress::parse(std::string_view text) {
   if (!parse_port(port_text, &port)) {
     return bad_address(text, absl::StrCat("bad port \"", av(port_text), "\" (0 to 65535)"));
   }
-  auto a = from_ip(host, port);
+  return HostPort{host, port};
+}
+
+absl::StatusOr<SocketAddress> SocketAddress::parse(std::string_view text) {
+  auto hp = split_host_port(text);
+  if (!hp.ok()) return hp.status();
+  auto a = from_ip(hp->host, hp->port);
   if (!a.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(a.status().message(), " (in \"", av(text), "\")"));

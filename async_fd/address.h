@@ -50,6 +50,15 @@ class SocketAddress {
 
   // "a.b.c.d:port", "[ipv6]:port" or "[ipv6%zone]:port".
   static absl::StatusOr<SocketAddress> parse(std::string_view text);
+
+  // The two halves of "host:port" / "[host]:port", the host not yet
+  // interpreted (brackets removed; IPv6 hosts need them). parse() reads the
+  // host as a numeric address, resolve() (resolve.h) as a name.
+  struct HostPort {
+    std::string_view host;
+    uint16_t port;
+  };
+  static absl::StatusOr<HostPort> split_host_port(std::string_view text);
   // A numeric IPv4 or IPv6 address (no brackets; a "%zone" suffix is
   // allowed for IPv6) and a port.
   static absl::StatusOr<SocketAddress> from_ip(std::string_view ip, uint16_t port);

@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -62,26 +61,9 @@ Task<absl::StatusOr<std::vector<SocketAddress>>> resolve(std::string host, uint1
 }
 
 Task<absl::StatusOr<std::vector<SocketAddress>>> resolve(std::string host_port) {
-  if (auto numeric = SocketAddress::parse(host_port); numeric.ok()) {
-    co_return std::vector<SocketAddress>{*numeric};
-  }
-  const size_t colon = host_port.rfind(':');
-  if (colon == std::string::npos || colon + 1 == host_port.size()) {
-    co_return absl::InvalidArgumentError(
-        absl::StrCat("weft: resolve(\"", host_port, "\"): expected host:port"));
-  }
-  std::string host = host_port.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  const std::string port_text = host_port.substr(colon + 1);
-  char* end = nullptr;
-  const long port = std::strtol(port_text.c_str(), &end, 10);
-  if (*end != '\0' || port < 0 || port > 65535) {
-    co_return absl::InvalidArgumentError(
-        absl::StrCat("weft: resolve(\"", host_port, "\"): bad port \"", port_text, "\""));
-  }
-  co_return co_await resolve(std::move(host), static_cast<uint16_t>(port));
+  auto hp = SocketAddress::split_host_port(host_port);
+  if (!hp.ok()) co_return hp.status();
+  co_return co_await resolve(std::string(hp->host), hp->port);
 }
 
 }  // namespace weft
