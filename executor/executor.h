@@ -66,9 +66,7 @@ class Executor {
   // worker's queue, from anywhere else to the injector.
   template <class T>
   JoinHandle<T> spawn(Task<T> task) {
-    auto* h = detail::make_root(std::move(task), scheduler(),
-                                2 * detail::state::kRefOne | detail::state::kHandle |
-                                    detail::state::kScheduled);
+    auto* h = detail::make_root(std::move(task), scheduler(), detail::state::kNewRoot);
     submit(h);
     return JoinHandle<T>(h);
   }

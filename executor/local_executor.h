@@ -39,9 +39,7 @@ class LocalExecutor {
 
   template <class T>
   JoinHandle<T> spawn(Task<T> task) {
-    auto* h = detail::make_root(std::move(task), scheduler(),
-                                2 * detail::state::kRefOne | detail::state::kHandle |
-                                    detail::state::kScheduled);
+    auto* h = detail::make_root(std::move(task), scheduler(), detail::state::kNewRoot);
     submit(h);
     return JoinHandle<T>(h);
   }

@@ -74,6 +74,9 @@ inline constexpr uint64_t kHandle = 1u << 4;
 inline constexpr int kRefShift = 8;
 inline constexpr uint64_t kRefOne = uint64_t{1} << kRefShift;
 inline constexpr uint64_t kFlagsMask = kRefOne - 1;
+// A root just spawned or rooted: two references (the frame's and the
+// handle's), a handle that wants the result, and scheduled to run.
+inline constexpr uint64_t kNewRoot = 2 * kRefOne | kHandle | kScheduled;
 }  // namespace state
 
 // Values of TaskHeader::join besides a Waker pointer.

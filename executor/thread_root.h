@@ -72,8 +72,7 @@ class ThreadRoot final : public RootBase {
  public:
   ThreadRoot(Task<T>&& task, Parker* parker) : RootBase(parker) {
     // Two references: the frame's and ours (we are the root's handle).
-    header_ = make_root(std::move(task), this,
-                        2 * state::kRefOne | state::kHandle | state::kScheduled);
+    header_ = make_root(std::move(task), this, state::kNewRoot);
   }
   ~ThreadRoot() {
     if (!header_) return;

@@ -103,8 +103,8 @@ class JoinGroup {
 
   // The Scheduler to make children's roots with (make_root's `scheduler`).
   Scheduler* scheduler() noexcept { return &set_; }
-  // Adopts a child made root with scheduler() and the state
-  // 2 * kRefOne | kHandle | kScheduled (its frame's reference and ours).
+  // Adopts a child made root with scheduler() and state::kNewRoot (its
+  // frame's reference and ours, SCHEDULED so its first run is ours to make).
   void add(TaskHeader* child, ErrorFn error);
 
   // Runs the children until the group is done (see Mode). Await it once.

@@ -58,9 +58,6 @@ struct IsTask<Task<T>> : std::true_type {};
 template <class T>
 using ResultOf = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-// The state a child's root starts in: its frame's reference and the group's
-// (handle) reference, SCHEDULED so that its first run is the group's to make.
-inline constexpr uint64_t kChildInitialState = 2 * state::kRefOne | state::kHandle | state::kScheduled;
 
 // JoinGroup::ErrorFn for a Task<T> child that completed.
 template <class T>
@@ -89,7 +86,7 @@ ResultOf<T> take_child(TaskHeader* h) {
 
 template <class T>
 void add_child(JoinGroup& group, Task<T>&& task) {
-  group.add(make_root(std::move(task), group.scheduler(), kChildInitialState), &child_error<T>);
+  group.add(make_root(std::move(task), group.scheduler(), state::kNewRoot), &child_error<T>);
 }
 
 template <class... Ts>
