@@ -11,7 +11,13 @@
 //!   `std::uniform_int_distribution<int>(1, 100)`, checked against a
 //!   fingerprint that reactor_bench.cc checks too;
 //! * the JSON line (`report`), the tcp_rtt and timers extra fields, the
-//!   connected TCP pair, `PollOnce`, and the command line (`main_with`).
+//!   connected TCP pair, `PollOnce`, and the command line (`main_with`);
+//! * for the idle_rtt / busy_rtt echo servers (tokio_peer's
+//!   rtt_server_tokio, smol_peer's rtt_server_smol; benches/rtt_bench.sh):
+//!   the neighbours' slice (`busy_slice`, `NEIGHBOUR_SLICE`, the same as
+//!   benches/rtt_common.h's kNeighbourSlice and rtt_server.cc's busy_slice),
+//!   their tally (`NeighbourWork`) and the servers' command line
+//!   (`parse_server_args`).
 //!
 //! Written for Debian's rustc 1.63 as well as a current one: no let-else,
 //! std::future::poll_fn, std::pin::pin! or std::hint::black_box.
@@ -23,6 +29,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
 // ------------------------------------------- reactor workload parameters --
 // BENCH.md; the same names and values as in benches/reactor_bench.cc.
@@ -433,4 +440,119 @@ pub fn main_with(peer: &str, workloads: &[(&str, WorkloadFn)]) {
         }
         report(peer, name, options.threads, &f(&options));
     }
+}
+
+// ------------------------------------------------- idle_rtt / busy_rtt --
+// The echo servers of benches/rtt_bench.sh; the same flags, output and
+// neighbours as benches/rtt_server.cc.
+
+/// busy_rtt: a neighbour computes this long between two yields (BENCH.md);
+/// rtt_common.h's kNeighbourSlice.
+pub const NEIGHBOUR_SLICE: Duration = Duration::from_millis(10);
+
+/// A connection's read buffer, as rtt_server.cc's kEchoBuffer.
+pub const ECHO_BUFFER: usize = 16 * 1024;
+
+/// Computes until NEIGHBOUR_SLICE has passed; returns the loop count so the
+/// work has a result. As rtt_server.cc's busy_slice(): the clock read
+/// (CLOCK_MONOTONIC, as steady_clock) is the work.
+pub fn busy_slice() -> u64 {
+    let end = Instant::now() + NEIGHBOUR_SLICE;
+    let mut spins: u64 = 0;
+    while Instant::now() < end {
+        spins += 1;
+    }
+    spins
+}
+
+/// What the neighbours did, printed on stderr at exit: a check that they ran
+/// at all, and a use of the computation's result.
+pub struct NeighbourWork {
+    pub slices: AtomicU64,
+    pub spins: AtomicU64,
+}
+
+impl NeighbourWork {
+    pub fn leak() -> &'static NeighbourWork {
+        Box::leak(Box::new(NeighbourWork {
+            slices: AtomicU64::new(0),
+            spins: AtomicU64::new(0),
+        }))
+    }
+
+    /// A neighbour's totals, added as it ends (before it arrives on its
+    /// Completion, whose AcqRel publishes them).
+    pub fn add(&self, slices: u64, spins: u64) {
+        self.slices.fetch_add(slices, Ordering::Relaxed);
+        self.spins.fetch_add(spins, Ordering::Relaxed);
+    }
+
+    /// The line rtt_server.cc prints at exit.
+    pub fn print(&self, server: &str, neighbours: usize) {
+        // Relaxed: read after the Completion's wait(), which ordered the adds.
+        eprintln!(
+            "{server}: {neighbours} neighbours computed {} slices of {} ms ({} clock reads)",
+            self.slices.load(Ordering::Relaxed),
+            NEIGHBOUR_SLICE.as_millis(),
+            self.spins.load(Ordering::Relaxed)
+        );
+    }
+}
+
+/// The command line of every idle_rtt / busy_rtt server.
+pub struct ServerOptions {
+    /// 0: any free port (printed as "port=N").
+    pub port: u16,
+    pub threads: usize,
+    /// CPU-bound neighbour tasks spawned before serving (busy_rtt).
+    pub neighbours: usize,
+}
+
+fn server_usage(argv0: &str, why: &str) -> ! {
+    eprintln!("{argv0}: {why}");
+    eprintln!("usage: {argv0} [--port P] [--threads N] [--neighbours K]");
+    std::process::exit(2);
+}
+
+/// Parses `[--port P] [--threads N] [--neighbours K]` ("--flag value" or
+/// "--flag=value"); exits with status 2 and a usage line on anything else.
+pub fn parse_server_args(argv0: &str) -> ServerOptions {
+    let fail = |why: &str| -> ! { server_usage(argv0, why) };
+    let mut o = ServerOptions {
+        port: 0,
+        threads: DEFAULT_THREADS,
+        neighbours: 0,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f.to_string(), Some(v.to_string())),
+            None => (arg.clone(), None),
+        };
+        let value = match inline.or_else(|| args.next()) {
+            Some(v) => v,
+            None => fail(&format!("{flag} wants a value")),
+        };
+        match flag.as_str() {
+            "--port" => {
+                o.port = value
+                    .parse()
+                    .unwrap_or_else(|_| fail("--port wants 0..65535"))
+            }
+            "--threads" => {
+                o.threads = match value.parse::<usize>() {
+                    Ok(n) if (1..=1024).contains(&n) => n,
+                    _ => fail("--threads wants 1..1024"),
+                }
+            }
+            "--neighbours" => {
+                o.neighbours = match value.parse::<usize>() {
+                    Ok(n) if n <= 1024 => n,
+                    _ => fail("--neighbours wants 0..1024"),
+                }
+            }
+            _ => fail(&format!("unknown argument {arg}")),
+        }
+    }
+    o
 }

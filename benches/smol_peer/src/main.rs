@@ -24,9 +24,7 @@
 
 use std::net::TcpStream;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use peer_common::{
@@ -34,58 +32,10 @@ use peer_common::{
     Measurement, Options, PollOnce, WorkloadFn, CANCELLED, CANCEL_AFTER_SECS, MESSAGE, SLEEPERS,
 };
 use smol::io::{AsyncReadExt, AsyncWriteExt};
-use smol::{Async, Executor, Timer};
+use smol::{Async, Timer};
 
-/// An Executor run by `threads` threads, each in smol::block_on(ex.run(..)),
-/// returned once every thread is running. Dropping it (outside the timed
-/// part) stops and joins them.
-struct Runtime {
-    ex: Arc<Executor<'static>>,
-    stop: Option<smol::channel::Sender<()>>,
-    threads: Vec<JoinHandle<()>>,
-}
-
-impl Runtime {
-    fn new(threads: usize) -> Runtime {
-        let ex = Arc::new(Executor::new());
-        let (stop, stopped) = smol::channel::bounded::<()>(1);
-        let started = Arc::new(AtomicU64::new(0));
-        let handles = (0..threads)
-            .map(|n| {
-                let ex = Arc::clone(&ex);
-                let stopped = stopped.clone();
-                let started = Arc::clone(&started);
-                or_die(
-                    thread::Builder::new()
-                        .name(format!("smol-{}", n + 1))
-                        .spawn(move || {
-                            started.fetch_add(1, Ordering::Release);
-                            // Runs tasks until the sender is dropped.
-                            let _ = smol::block_on(ex.run(stopped.recv()));
-                        }),
-                    "smol_peer: cannot start an executor thread",
-                )
-            })
-            .collect();
-        while started.load(Ordering::Acquire) < threads as u64 {
-            thread::yield_now();
-        }
-        Runtime {
-            ex,
-            stop: Some(stop),
-            threads: handles,
-        }
-    }
-}
-
-impl Drop for Runtime {
-    fn drop(&mut self) {
-        drop(self.stop.take()); // closes the channel: every ex.run returns
-        for t in self.threads.drain(..) {
-            or_die(t.join().map_err(|_| "panicked"), "smol_peer: executor thread");
-        }
-    }
-}
+mod runtime;
+use runtime::Runtime;
 
 fn tcp_rtt(o: &Options) -> Measurement {
     let round_trips = o.round_trips;
