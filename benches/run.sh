@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite (BENCH.md) and writes its JSON lines to a file,
-# then prints the Markdown table of medians (benches/table.py).
+# then prints the Markdown table of medians, each with the min–max of its
+# runs (benches/table.py).
 #
 # Two suites, each a C++ binary (Bazel, -c opt) with its Rust peers (built
 # offline from Debian's cargo registry, when cargo is on PATH):
