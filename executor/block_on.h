@@ -15,9 +15,9 @@
 
 #include <utility>
 
-#include "executor/idle_poll.h"
 #include "executor/parker.h"
 #include "executor/task.h"
+#include "executor/task_threads.h"
 #include "executor/thread_root.h"
 
 namespace weft {
@@ -44,12 +44,10 @@ T block_on(Task<T> task) {
   detail::WorkerContextGuard guard;
   detail::Parker parker;
   detail::ThreadRoot<T> root(std::move(task), &parker);
-  detail::PollerScope awake;
+  detail::TaskThreadScope awake;
   while (!root.poll()) {
-    if (root.ready() || detail::idle_poll() > 0) continue;
-    detail::poller_parking();
-    parker.park();
-    detail::poller_awake();
+    if (root.ready() || detail::poll_io_now() > 0) continue;
+    detail::park_task_thread(parker);
   }
   return root.take();
 }

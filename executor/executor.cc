@@ -6,10 +6,12 @@
 
 #include <mutex>
 #include "executor/block_on.h"
-#include "executor/idle_poll.h"
+#include "executor/idle.h"
 #include "executor/local_queue.h"
 #include "executor/parker.h"
 #include "executor/scheduler_core.h"
+#include "executor/task_threads.h"
+#include "executor/watchdog.h"
 
 namespace weft {
 namespace detail {
@@ -31,22 +33,32 @@ inline constexpr uint32_t kMaxWorkers = 256;
 inline constexpr size_t kInjectorBatch = LocalQueue::kCapacity / 2;
 
 // One per thread inside run(); reused by later threads.
-struct WorkerSlot {
+struct WorkerSlot : Idle::Member {
   explicit WorkerSlot(ExecutorCore* c) : core(c) {}
 
   ExecutorCore* const core;
   LocalQueue queue;  // owner pushes and pops; others steal
-  Parker parker;     // the owner sleeps here
+
+  // The task the owner woke last, run next (the LIFO slot). Put and taken by
+  // the owner; taken by a thief only while `stalled` is set. Exchanged with
+  // acq_rel by both, so a task is taken exactly once and its header is
+  // published to whoever takes it.
+  std::atomic<TaskHeader*> lifo{nullptr};
+  // Tasks the owner picked so far. Written by the owner (relaxed store, no
+  // RMW), read by the watchdog: unchanged between two looks means the owner
+  // has been running one task all that time.
+  std::atomic<uint32_t> tick{0};
+  // Set by the watchdog when the owner has been running one task for a whole
+  // check interval with work queued behind it: thieves may then take the
+  // LIFO slot too. Cleared by the owner when it picks its next task.
+  // relaxed both ways: the LIFO exchange itself orders the hand-off.
+  std::atomic<bool> stalled{false};
 
   // Owner thread only:
-  TaskHeader* lifo = nullptr;
   uint32_t lifo_streak = 0;
-  uint32_t tick = 0;
-  bool searching = false;
   uint64_t rng = 0x9E3779B97F4A7C15ull;
 
-  // Guarded by ExecutorCore::sleepers_mu_ (declared there):
-  bool in_sleepers = false;
+  uint32_t watchdog_seen_tick = 0;  // the watchdog's (driver thread's) only
   // Written under ExecutorCore::slots_mu_.
   bool in_use = false;
 };
@@ -55,21 +67,22 @@ thread_local WorkerSlot* t_worker = nullptr;
 // The LocalExecutor core the thread is running (local_executor.cc).
 extern thread_local void* t_local_core;
 
-class ExecutorCore final : public SchedulerCore {
+class ExecutorCore final : public SchedulerCore, public Watched {
  public:
-  explicit ExecutorCore(ExecutorOptions o) : options_(o) { sleepers_.reserve(kMaxWorkers); }
+  explicit ExecutorCore(ExecutorOptions o) : options_(o), idle_(kMaxWorkers) { watch(this); }
 
   void schedule(TaskHeader* t) noexcept override {
     WorkerSlot* w = t_worker;
     if (w && w->core == this) {
       if (options_.lifo_slot) {
-        TaskHeader* prev = w->lifo;
-        w->lifo = t;
-        if (!prev) return;  // it runs next on this worker; nobody to wake
+        TaskHeader* prev = w->lifo.exchange(t, std::memory_order_acq_rel);
+        // Runs next on this worker; nobody to wake. If the running task
+        // computes for long instead, the watchdog hands it to an idle worker.
+        if (!prev) return;
         t = prev;
       }
       push_local(w, t);
-      notify_one();
+      idle_.notify_one();
       return;
     }
     push_remote(t);
@@ -87,7 +100,7 @@ class ExecutorCore final : public SchedulerCore {
     // racing with destruction) is not needed; two contended atomic RMWs less
     // per spawn. The injector is open while the Executor lives.
     injector_.push(t);
-    notify_one();
+    idle_.notify_one();
   }
 
   WorkerSlot* enter() {
@@ -116,7 +129,6 @@ class ExecutorCore final : public SchedulerCore {
       num_slots_.store(n + 1, std::memory_order_release);
     }
     slot->in_use = true;
-    slot->tick = 0;
     slot->rng ^= reinterpret_cast<uintptr_t>(&slot) | 1;
     // relaxed: a count for the search limit and for the destructor's check;
     // it publishes nothing (the slot itself is published above).
@@ -134,10 +146,11 @@ class ExecutorCore final : public SchedulerCore {
       rest.last = t;
       ++rest.count;
     };
-    if (w->lifo) append(std::exchange(w->lifo, nullptr));
+    if (TaskHeader* t = w->lifo.exchange(nullptr, std::memory_order_acq_rel)) append(t);
     while (TaskHeader* t = w->queue.pop()) append(t);
     if (rest.count) injector_.push_batch(rest.first, rest.last, rest.count);
-    if (w->searching) end_search(w);
+    if (w->searching) idle_.end_search(*w);
+    w->stalled.store(false, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(slots_mu_);
       w->in_use = false;
@@ -145,22 +158,24 @@ class ExecutorCore final : public SchedulerCore {
     // relaxed: as in enter(); the user joins this thread before destroying
     // the executor, which orders this before destroy()'s check.
     num_workers_.fetch_sub(1, std::memory_order_relaxed);
-    if (rest.count) notify_one();
+    if (rest.count) idle_.notify_one();
     release();
   }
 
   void work_until(WorkerSlot* w, RootBase& root) noexcept {
-    PollerScope awake;
+    TaskThreadScope awake;
     for (;;) {
-      if (root.poll()) return;
-      if (w->tick % kIdlePollInterval == 0) idle_poll();
+      if (root.ready()) {
+        if (w->searching) idle_.end_search(*w);  // leave searching before any run
+        if (root.poll()) return;
+      }
       if (TaskHeader* t = next_task(w)) {
         run_one(w, t);
         continue;
       }
       if (root.ready()) continue;
       // Out of work: events found now wake their tasks onto this worker.
-      if (idle_poll() > 0) continue;
+      if (poll_io_now() > 0) continue;
       park(w, root);
     }
   }
@@ -190,6 +205,7 @@ class ExecutorCore final : public SchedulerCore {
       std::fprintf(stderr, "weft: Executor destroyed while %zu thread(s) are inside run()\n", n);
       std::abort();
     }
+    unwatch(this);  // returns once no watchdog tick is looking at us
     TaskHeader* queued = nullptr;
     // acquire: pairs with enter()'s release stores (the slots are read here,
     // on the destroying thread).
@@ -205,6 +221,35 @@ class ExecutorCore final : public SchedulerCore {
     release();
   }
 
+  // The watchdog (driver thread, every check interval): work queued behind
+  // a worker that has been running one task since the last look goes to an
+  // idle worker; a non-empty injector is looked at by every worker at its
+  // next pick, not only every kGlobalQueueInterval picks.
+  void on_watchdog_tick() noexcept override {
+    bool stranded = false;
+    // acquire: pairs with enter()'s release stores.
+    uint32_t n = num_slots_.load(std::memory_order_acquire);
+    for (uint32_t i = 0; i < n; ++i) {
+      WorkerSlot* s = slots_[i].load(std::memory_order_acquire);
+      // relaxed: snapshots (see WorkerSlot::tick).
+      const uint32_t tick = s->tick.load(std::memory_order_relaxed);
+      const bool same_run = tick == s->watchdog_seen_tick;
+      s->watchdog_seen_tick = tick;
+      if (!same_run) continue;
+      const bool lifo = s->lifo.load(std::memory_order_relaxed) != nullptr;
+      if (lifo || !s->queue.is_empty()) {
+        if (lifo) s->stalled.store(true, std::memory_order_relaxed);
+        stranded = true;
+      }
+    }
+    if (!injector_.is_empty()) {
+      // relaxed: a hint; the injector's own lock orders the tasks.
+      injector_due_.store(true, std::memory_order_relaxed);
+      stranded = true;
+    }
+    if (stranded) idle_.notify_one();
+  }
+
  private:
   ~ExecutorCore() override {
     // relaxed: the last release() of the core acquired every holder's
@@ -213,7 +258,7 @@ class ExecutorCore final : public SchedulerCore {
     for (uint32_t i = 0; i < n; ++i) delete slots_[i].load(std::memory_order_relaxed);
   }
 
-  void notify_remote() noexcept override { notify_one(); }
+  void notify_remote() noexcept override { idle_.notify_one(); }
 
   void push_local(WorkerSlot* w, TaskHeader* t) noexcept {
     LocalQueue::Overflow o = w->queue.push_back(t);
@@ -221,32 +266,48 @@ class ExecutorCore final : public SchedulerCore {
   }
 
   void run_one(WorkerSlot* w, TaskHeader* t) noexcept {
+    // Leave searching before running anything (tokio's run_task does the
+    // same): a searcher that stays counted while it runs keeps, by the
+    // at-most-half rule, an idle worker from stealing.
+    if (w->searching) idle_.end_search(*w);
     if (run_task(t) == RunResult::kReschedule) {
       // Woken during its own run (a yield): back of the queue, never LIFO.
       push_local(w, t);
-      notify_one();
+      idle_.notify_one();
     }
   }
 
   TaskHeader* next_task(WorkerSlot* w) noexcept {
-    ++w->tick;
-    if (w->tick % kGlobalQueueInterval == 0) {
-      if (TaskHeader* t = injector_.pop()) return found(w, t);
+    // relaxed: the owner's own counter; see WorkerSlot::tick.
+    const uint32_t tick = w->tick.load(std::memory_order_relaxed) + 1;
+    w->tick.store(tick, std::memory_order_relaxed);
+    if (w->stalled.load(std::memory_order_relaxed)) w->stalled.store(false, std::memory_order_relaxed);
+    if (tick % kIdlePollInterval == 0) poll_io_now();
+    if (tick % kGlobalQueueInterval == 0) {
+      if (TaskHeader* t = injector_.pop()) return t;
+    } else if (injector_due_.load(std::memory_order_relaxed)) {
+      // relaxed: a hint set by the watchdog (on_watchdog_tick), which sets
+      // it again at its next look if the injector still holds tasks.
+      injector_due_.store(false, std::memory_order_relaxed);
+      if (TaskHeader* t = pop_injector_batch(w)) return t;
     }
-    if (TaskHeader* t = w->lifo) {
-      w->lifo = nullptr;
-      if (w->lifo_streak < kMaxLifoPolls) {
-        ++w->lifo_streak;
-        return t;
+    // relaxed load first: the exchange (a locked instruction) only when the
+    // slot holds something.
+    if (w->lifo.load(std::memory_order_relaxed)) {
+      if (TaskHeader* t = w->lifo.exchange(nullptr, std::memory_order_acq_rel)) {
+        if (w->lifo_streak < kMaxLifoPolls) {
+          ++w->lifo_streak;
+          return t;
+        }
+        push_local(w, t);  // give the others a turn
       }
-      push_local(w, t);  // give the others a turn
     }
     w->lifo_streak = 0;
     if (TaskHeader* t = w->queue.pop()) return t;
-    if (TaskHeader* t = pop_injector_batch(w)) return found(w, t);
-    if (!start_search(w)) return nullptr;
-    if (TaskHeader* t = steal(w)) return found(w, t);
-    if (TaskHeader* t = pop_injector_batch(w)) return found(w, t);
+    if (TaskHeader* t = pop_injector_batch(w)) return t;
+    if (!idle_.try_start_search(*w, num_workers())) return nullptr;
+    if (TaskHeader* t = steal(w)) return t;
+    if (TaskHeader* t = pop_injector_batch(w)) return t;
     return nullptr;
   }
 
@@ -284,100 +345,23 @@ class ExecutorCore final : public SchedulerCore {
       WorkerSlot* victim = slots_[(start + i) % n].load(std::memory_order_acquire);
       if (victim == w) continue;
       if (TaskHeader* t = victim->queue.steal_into(w->queue)) return t;
+      if (TaskHeader* t = steal_lifo(victim)) return t;
     }
     return nullptr;
   }
 
-  // --- idle coordination -------------------------------------------------
-  bool start_search(WorkerSlot* w) noexcept {
-    if (w->searching) return true;
-    // relaxed: the limit is a heuristic; the counts are exact where it
-    // matters (notify_one and park read them after seq_cst fences).
-    uint32_t searching = num_searching_.load(std::memory_order_relaxed);
-    if (2 * searching >= num_workers()) return false;
-    num_searching_.fetch_add(1, std::memory_order_seq_cst);
-    w->searching = true;
-    return true;
-  }
-
-  void end_search(WorkerSlot* w) noexcept {
-    w->searching = false;
-    // seq_cst: part of the Dekker pair with notify_one (see park()).
-    if (num_searching_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
-      // We were the last searcher; there may be more work than we took.
-      notify_one();
-    }
-  }
-
-  TaskHeader* found(WorkerSlot* w, TaskHeader* t) noexcept {
-    if (w->searching) end_search(w);
-    return t;
-  }
-
-  // Wakes one parked worker, unless a worker is already searching (it will
-  // find the work, and wake another if it finds some) or nobody sleeps.
-  void notify_one() noexcept {
-    // seq_cst fence: pairs with the fence in park(). Either this thread sees
-    // the parking worker's registration, or that worker sees our pushed
-    // task when it re-checks the queues. Without it both could miss.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (num_searching_.load(std::memory_order_relaxed) != 0) return;
-    if (num_sleepers_.load(std::memory_order_relaxed) == 0) return;
-    WorkerSlot* wake = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(sleepers_mu_);
-      if (!sleepers_.empty()) {
-        wake = sleepers_.back();
-        sleepers_.pop_back();
-        wake->in_sleepers = false;
-        // relaxed: changed only under sleepers_mu_; the lock-free reader in
-        // notify_one orders itself with the seq_cst fences.
-        num_sleepers_.fetch_sub(1, std::memory_order_relaxed);
-        // The woken worker starts out searching (see unsleep()).
-        num_searching_.fetch_add(1, std::memory_order_seq_cst);
-      }
-    }
-    if (wake) wake->parker.unpark();
+  // The LIFO slot of a worker the watchdog found stuck in one long run.
+  static TaskHeader* steal_lifo(WorkerSlot* victim) noexcept {
+    // relaxed: hints; the exchange decides (see WorkerSlot::lifo).
+    if (!victim->stalled.load(std::memory_order_relaxed)) return nullptr;
+    if (!victim->lifo.load(std::memory_order_relaxed)) return nullptr;
+    return victim->lifo.exchange(nullptr, std::memory_order_acq_rel);
   }
 
   void park(WorkerSlot* w, RootBase& root) noexcept {
-    {
-      std::lock_guard<std::mutex> lock(sleepers_mu_);
-      sleepers_.push_back(w);
-      w->in_sleepers = true;
-      // relaxed: as in notify_one; the seq_cst fence below publishes it.
-      num_sleepers_.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (w->searching) {
-      w->searching = false;
-      num_searching_.fetch_sub(1, std::memory_order_seq_cst);
-    }
-    // seq_cst fence: pairs with notify_one()'s fence (see there).
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (!work_visible() && !root.ready()) {
-      poller_parking();  // the reactor's thread watches I/O while we sleep
-      w->parker.park();
-      poller_awake();
-    }
-    unsleep(w);
-  }
-
-  void unsleep(WorkerSlot* w) noexcept {
-    std::lock_guard<std::mutex> lock(sleepers_mu_);
-    if (w->in_sleepers) {  // woke by itself (or for the root): not searching
-      for (size_t i = 0; i < sleepers_.size(); ++i) {
-        if (sleepers_[i] == w) {
-          sleepers_[i] = sleepers_.back();
-          sleepers_.pop_back();
-          break;
-        }
-      }
-      w->in_sleepers = false;
-      // relaxed: as in notify_one.
-      num_sleepers_.fetch_sub(1, std::memory_order_relaxed);
-    } else {
-      w->searching = true;  // notify_one counted us as searching
-    }
+    idle_.prepare_park(*w);
+    if (!work_visible() && !root.ready()) park_task_thread(w->parker);
+    idle_.unsleep(*w);
   }
 
   bool work_visible() const noexcept {
@@ -385,7 +369,14 @@ class ExecutorCore final : public SchedulerCore {
     // acquire: pairs with enter()'s release stores of slots_ and num_slots_.
     uint32_t n = num_slots_.load(std::memory_order_acquire);
     for (uint32_t i = 0; i < n; ++i) {
-      if (!slots_[i].load(std::memory_order_acquire)->queue.is_empty()) return true;
+      WorkerSlot* s = slots_[i].load(std::memory_order_acquire);
+      if (!s->queue.is_empty()) return true;
+      // relaxed: as in steal_lifo; the fence in prepare_park orders it
+      // against the watchdog's store and notify_one.
+      if (s->stalled.load(std::memory_order_relaxed) &&
+          s->lifo.load(std::memory_order_relaxed)) {
+        return true;
+      }
     }
     return false;
   }
@@ -399,14 +390,12 @@ class ExecutorCore final : public SchedulerCore {
   std::atomic<uint32_t> num_slots_{0};
   std::atomic<uint32_t> num_workers_{0};  // threads inside run()
 
-  // Workers looking for work to steal: changed with seq_cst (Dekker with
-  // notify_one and park), read relaxed after a seq_cst fence.
-  std::atomic<uint32_t> num_searching_{0};
-
-  std::mutex sleepers_mu_;
-  std::vector<WorkerSlot*> sleepers_;  // guarded by sleepers_mu_
-  // Mirrors sleepers_.size() for the lock-free check in notify_one.
-  std::atomic<uint32_t> num_sleepers_{0};
+  Idle idle_;
+  // Set by the watchdog while the injector holds tasks, cleared by the
+  // first worker that acts on it: that worker takes its share of the
+  // injector at its next pick (see on_watchdog_tick).
+  // On its own cache line: read at every pick by every worker.
+  alignas(64) std::atomic<bool> injector_due_{false};
 };
 
 WorkerContextGuard::WorkerContextGuard() noexcept

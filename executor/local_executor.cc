@@ -1,8 +1,9 @@
 #include "executor/local_executor.h"
 
-#include "executor/idle_poll.h"
 #include "executor/parker.h"
 #include "executor/scheduler_core.h"
+#include "executor/task_threads.h"
+#include "executor/watchdog.h"
 
 namespace weft {
 namespace detail {
@@ -14,8 +15,10 @@ thread_local void* t_local_core = nullptr;
 // 61 ticks, so remote wakes are not starved by a busy local queue.
 inline constexpr uint32_t kLocalRemoteInterval = 61;
 
-class LocalCore final : public SchedulerCore {
+class LocalCore final : public SchedulerCore, public Watched {
  public:
+  LocalCore() { watch(this); }
+
   void schedule(TaskHeader* t) noexcept override {
     if (t_local_core == this) {
       push_local(t);
@@ -33,19 +36,15 @@ class LocalCore final : public SchedulerCore {
 
   void work_until(RootBase& root) noexcept {
     void* saved = std::exchange(t_local_core, this);
-    PollerScope awake;
+    TaskThreadScope awake;
     for (;;) {
       if (root.poll()) break;
       if (tick()) continue;
       if (root.ready()) continue;
-      if (idle_poll() > 0) continue;
+      if (poll_io_now() > 0) continue;
       // A remote push or a root wake after our checks leaves a permit, so
       // this cannot miss one.
-      if (injector_.is_empty()) {
-        poller_parking();
-        parker_.park();
-        poller_awake();
-      }
+      if (injector_.is_empty()) park_task_thread(parker_);
     }
     t_local_core = saved;
   }
@@ -58,6 +57,7 @@ class LocalCore final : public SchedulerCore {
   }
 
   void destroy() noexcept {
+    unwatch(this);  // returns once no watchdog tick is looking at us
     TaskHeader* queued = head_;
     head_ = tail_ = nullptr;
     shut_down(queued);
@@ -93,8 +93,23 @@ class LocalCore final : public SchedulerCore {
     }
   }
 
+  // The watchdog (driver thread): tasks woken from other threads wait in
+  // the injector while this thread runs a long series of local tasks; make
+  // the next tick take them instead of waiting for kLocalRemoteInterval.
+  void on_watchdog_tick() noexcept override {
+    // relaxed: a hint; the injector's lock orders the tasks themselves.
+    if (!injector_.is_empty()) remote_due_.store(true, std::memory_order_relaxed);
+  }
+
   bool tick() noexcept {
-    if (++ticks_ % kLocalRemoteInterval == 0 || !head_) drain_remote();
+    // relaxed: see on_watchdog_tick.
+    if (++ticks_ % kLocalRemoteInterval == 0 || !head_ ||
+        remote_due_.load(std::memory_order_relaxed)) {
+      if (remote_due_.load(std::memory_order_relaxed)) {
+        remote_due_.store(false, std::memory_order_relaxed);
+      }
+      drain_remote();
+    }
     TaskHeader* t = pop_local();
     if (!t) return false;
     if (run_task(t) == RunResult::kReschedule) push_local(t);
@@ -106,6 +121,8 @@ class LocalCore final : public SchedulerCore {
   TaskHeader* head_ = nullptr;
   TaskHeader* tail_ = nullptr;
   uint32_t ticks_ = 0;
+  // Set by the watchdog, cleared by the owner when it drains the injector.
+  std::atomic<bool> remote_due_{false};
 };
 
 }  // namespace detail

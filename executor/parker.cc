@@ -53,10 +53,46 @@ void Parker::park() noexcept {
   }
 }
 
+void Parker::park_in(ParkBlocker& blocker) noexcept {
+  uint32_t expected = kNotified;
+  // acquire: pairs with unpark()'s exchange, as in park().
+  if (state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
+    return;
+  }
+  // relaxed: published by the release CAS below.
+  blocker_.store(&blocker, std::memory_order_relaxed);
+  expected = kEmpty;
+  // release: publishes blocker_ to the unpark() that sees kParkedInBlocker.
+  if (!state_.compare_exchange_strong(expected, kParkedInBlocker, std::memory_order_release,
+                                      std::memory_order_relaxed)) {
+    state_.exchange(kEmpty, std::memory_order_acquire);  // a permit arrived: take it
+    return;
+  }
+  // One call: block() returns on its own events, on interrupt(), or
+  // spuriously; each is a (possibly spurious) return from park.
+  blocker.block();
+  // Leave the parked state. We find kParkedInBlocker (nobody unparked us) or
+  // kNotified (an unpark came, and it interrupts or interrupted the blocker:
+  // a late interrupt only makes some later block() return early). acquire:
+  // pairs with unpark()'s exchange.
+  state_.exchange(kEmpty, std::memory_order_acquire);
+}
+
 void Parker::unpark() noexcept {
-  // release: pairs with the acquire in park() that consumes the permit.
-  if (state_.exchange(kNotified, std::memory_order_release) == kParked) {
-    futex_wake_one(&state_);
+  // acq_rel: release pairs with the acquire in park()/park_in() that
+  // consumes the permit; acquire pairs with park_in()'s release CAS, so
+  // blocker_ is the current one.
+  switch (state_.exchange(kNotified, std::memory_order_acq_rel)) {
+    case kParked:
+      futex_wake_one(&state_);
+      break;
+    case kParkedInBlocker:
+      // relaxed: ordered by the acquire half of the exchange above.
+      blocker_.load(std::memory_order_relaxed)->interrupt();
+      break;
+    default:
+      break;
   }
 }
 

@@ -40,6 +40,8 @@
 #ifndef WEFT_REACTOR_REACTOR_H_
 #define WEFT_REACTOR_REACTOR_H_
 
+#include <sys/epoll.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -48,6 +50,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "executor/parker.h"
+#include "executor/task_threads.h"
 #include "reactor/registration_slab.h"
 #include "reactor/scheduled_io.h"
 #include "reactor/timer_entry.h"
@@ -91,7 +95,7 @@ class IoRegistration {
   uint32_t generation_ = 0;
 };
 
-class Reactor {
+class Reactor final : public ParkBlocker {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -136,21 +140,53 @@ class Reactor {
   void push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e,
                TimerEntry* TimerEntry::*link) noexcept;
 
-  // Polls the I/O epoll fd and wakes the tasks of what it finds; any thread.
-  int poll_io(int timeout_ms) noexcept;
-  // Lets the driver see I/O again (one-shot re-arm) if it does not already.
-  void arm_driver_io() noexcept;
-  static int hook_poll() noexcept;
-  static void hook_last_parked() noexcept;
+  // Polls the I/O epoll fd and wakes the tasks of what it finds; any thread
+  // (`watcher`: the caller is the I/O watcher). Returns the fd events
+  // handled (the watcher's interrupt is not one).
+  int poll_io(int timeout_ms, bool watcher) noexcept;
+  void drain_interrupt() noexcept;
+  // Arms or disarms the driver's one-shot watch of epfd_ (driver thread).
+  void set_driver_io(bool armed) noexcept;
+  // epoll_wait on the driver's set until `wake_at` (max: no limit).
+  int wait_events(epoll_event* events, int max, Clock::time_point now,
+                  Clock::time_point wake_at) noexcept;
+  // The driver's periodic look at task threads (see kCheckInterval).
+  // Returns whether it saw activity (a thread awake, or one that polled).
+  bool check_progress() noexcept;
 
-  // Whether the driver's one-shot watch of epfd_ is armed. The driver clears
-  // it when the watch fires; whoever sets it back re-arms with epoll_ctl.
-  std::atomic<bool> io_armed_{true};
+  // Parking task threads (executor/task_threads.h): one at a time may
+  // become the I/O watcher and sleep in epoll_wait on epfd_.
+  void park_task_thread(TaskThread* self, Parker& parker) noexcept;
+  // ParkBlocker: the watcher's wait, and its interruption by unpark().
+  void block() noexcept override;
+  void interrupt() noexcept override;
+
+  static int hook_poll() noexcept;
+  static void hook_park(TaskThread* self, Parker& parker) noexcept;
+  static void hook_first_awake() noexcept;
+  // Makes the driver wake one check interval from now (any thread).
+  void set_alarm() noexcept;
+
+  // Whether the driver's one-shot watch of epfd_ is armed (driver thread
+  // only). Armed only while it sleeps with no task thread awake and no
+  // watcher; cleared when the watch fires.
+  bool io_armed_ = true;
+  // Whether a parked task thread holds the watcher role (sleeps, or is about
+  // to, in epoll_wait on epfd_). Taken with an acquire CAS and given
+  // back with a release store by that thread; read by the driver.
+  std::atomic<bool> watcher_held_{false};
+  // Set (seq_cst) by the driver before it sleeps with no task thread awake,
+  // i.e. without its periodic check; a thread that wakes first exchanges it
+  // back and sets the driver's alarm (hook_first_awake).
+  std::atomic<bool> driver_idle_{false};
+  bool has_pwait2_ = true;  // driver thread only
 
   const Clock::time_point start_;
   int epfd_ = -1;      // I/O registrations; polled by the driver and by idle workers
-  int driver_fd_ = -1;  // the driver's: evfd_ and epfd_
+  int driver_fd_ = -1;  // the driver's: evfd_ and epfd_ (one-shot)
   int evfd_ = -1;
+  int alarm_fd_ = -1;  // a timerfd in driver_fd_: set_alarm()
+  int watch_evfd_ = -1;   // in epfd_, level-triggered; written by interrupt()
   RegistrationSlab slab_;
   std::atomic<size_t> live_regs_{0};
 
