@@ -16,7 +16,13 @@
 //   cannot starve;
 // - an idle worker searches (steals) before it parks; at most half the
 //   workers search at once; a parked worker is woken only when no worker is
-//   already searching, and a searcher that finds work wakes another.
+//   already searching, and a searcher that finds work wakes another; a
+//   worker leaves the searching state before it runs any task (idle.h);
+// - liveness: work queued behind a worker that has been running one task
+//   for a whole watchdog interval (~0.5 ms) goes to an idle worker, LIFO
+//   slot included, and tasks woken from outside are taken from the injector
+//   at the next pick (watchdog.h); an idle worker may sleep in epoll_wait
+//   as the reactor's I/O watcher (task_threads.h).
 //
 // Requires: destroy the Executor only once no thread is inside run() or
 // spawn() (wakes may still race with destruction: that is handled).

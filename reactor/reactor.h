@@ -3,25 +3,46 @@
 //
 // What it is for: I/O objects (Async<T>) register their fd here once; timers
 // (Timer, sleep_for, Interval) hand their deadlines here. The driver thread
-// blocks in epoll_wait, turns readiness events and expired deadlines into
-// wake() calls, and runs no user code.
+// turns readiness events and expired deadlines into wake() calls, and runs
+// no user code.
+//
+// Progress guarantee: an fd event or an expired timer becomes a wake()
+// within about a millisecond, whatever the tasks are doing (computing for
+// seconds, looping on always-ready sockets, all workers busy). The driver
+// thread is what makes this true; everything else below only makes the
+// common case faster. A woken task then runs as soon as a worker is free:
+// on an idle worker at once (executor.h, watchdog.h), or, when every worker
+// computes, when one of them next switches tasks.
 //
 // Implementation:
 //   - One epoll fd for I/O, edge-triggered registrations (EPOLLIN | EPOLLOUT |
 //     EPOLLRDHUP | EPOLLET) made once per fd; readiness is cached in the
 //     fd's ScheduledIo (scheduled_io.h). The epoll event carries
 //     (slab index, generation), so events for a deregistered fd are ignored.
-//   - The driver is the fallback, not the path every event takes. Executor
-//     threads that run out of work poll the I/O epoll fd without blocking
-//     (executor/idle_poll.h) before they park, and busy ones every 61 ticks,
-//     so a task woken by I/O is scheduled from, and runs on, the thread
-//     that found the event: no thread hop. The driver sleeps on a second
-//     epoll fd that holds its eventfd and, one-shot, the I/O epoll fd; it
-//     re-arms that only while no task thread is awake (they report waking
-//     and parking through the idle-poll hooks), so it never competes with
-//     task threads for events. Measured on tcp_rtt: with the driver watching
-//     I/O all the time, its wake-ups on the other core cost ~2 us per round
-//     trip; without, weft matches Asio (see the closing notes / README).
+//   - Who finds I/O events, in the order that costs the least:
+//     1. Task threads that run out of work poll the I/O epoll fd without
+//        blocking before they park (busy Executor workers also every 61
+//        ticks), so a task woken by I/O is scheduled from, and runs on, the
+//        thread that found the event: no thread hop (tcp_rtt).
+//     2. A task thread that parks may sleep in epoll_wait on the I/O set as
+//        the *watcher* (one at a time), so an event on an idle runtime wakes
+//        the thread that runs its task: one hop (idle_rtt). It does not
+//        while another awake thread is polling (it would only be woken for
+//        events that thread takes first); unpark() interrupts it through a
+//        level-triggered eventfd in the same set (Parker::park_in).
+//     3. The driver, the guarantee. While any task thread is awake (and for
+//        kLinger after the last activity), it wakes every kCheckInterval
+//        (500 us), marks which awake threads polled in the interval
+//        (executor/task_threads.h), and if none did and no thread is the
+//        watcher, polls itself. An event therefore waits at most two
+//        intervals. The same tick runs the executors' watchdog. While every
+//        task thread sleeps it sleeps too, watching I/O itself (a one-shot
+//        nested watch) only if there is no watcher; the first thread to wake
+//        sets its alarm (a timerfd) rather than waking it, which would
+//        preempt that thread on its way to the task.
+//     This is the liveness that async-io's driver gives (it takes over when
+//     the reactor's tick stops moving), at a 1 ms bound instead of its
+//     10 ms back-off, without putting the driver on the path of any event.
 //   - An eventfd interrupts epoll_wait when a new timer deadline is earlier
 //     than the one the driver sleeps towards, or when many timer operations
 //     are queued.
