@@ -23,6 +23,12 @@ void Idle::end_search(Member& m) noexcept {
   }
 }
 
+bool Idle::give_up_search(Member& m) noexcept {
+  m.searching = false;
+  // seq_cst: as in end_search.
+  return num_searching_.fetch_sub(1, std::memory_order_seq_cst) == 1;
+}
+
 void Idle::notify_one() noexcept {
   // seq_cst fence: pairs with the fence in prepare_park(). Either this
   // thread sees the parking worker's registration, or that worker sees our

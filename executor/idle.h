@@ -51,9 +51,14 @@ class Idle {
   // Starts searching unless half of `num_workers` already do. Returns
   // whether `m` searches now.
   bool try_start_search(Member& m, size_t num_workers) noexcept;
-  // Leaves the searching state (m.searching must be true); the last
-  // searcher to leave notifies another worker.
+  // Leaves the searching state (m.searching must be true) because `m` found
+  // work; the last searcher to leave notifies another worker.
   void end_search(Member& m) noexcept;
+  // Leaves the searching state (m.searching must be true) without having
+  // found work (the caller will look elsewhere, then park). Returns whether
+  // `m` was the last searcher: the caller must then make sure no work is
+  // left waiting for a searcher (see Executor's work_until).
+  bool give_up_search(Member& m) noexcept;
   // Wakes one sleeper, unless a worker is searching or nobody sleeps.
   void notify_one() noexcept;
 

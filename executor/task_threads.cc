@@ -121,8 +121,9 @@ TaskThreadsSeen observe_task_threads() noexcept {
     // relaxed: snapshots (see TaskThread).
     const uint32_t polls = r->polls.load(std::memory_order_relaxed);
     const bool moved = polls != r->seen_polls;
-    const bool f = moved && r->awake.load(std::memory_order_relaxed);
+    const bool f = moved && r->polled_before && r->awake.load(std::memory_order_relaxed);
     r->seen_polls = polls;
+    r->polled_before = moved;
     r->fresh.store(f, std::memory_order_relaxed);
     seen.fresh += f;
     seen.polled |= moved;

@@ -43,13 +43,15 @@ struct TaskThread {
   // Whether the owner is inside a TaskThreadScope and not parked. Written by
   // the owner; read by the driver (relaxed, a snapshot).
   std::atomic<bool> awake{false};
-  // Set by the driver: this thread was awake and polled during the last
-  // check interval. Read by other threads deciding how to park (relaxed, a
-  // hint).
+  // Set by the driver: this thread is awake and polled during each of the
+  // last two check intervals, i.e. it is polling steadily (a busy worker's
+  // poll every 61 long tasks does not count). Read by other threads
+  // deciding how to park (relaxed, a hint).
   std::atomic<bool> fresh{false};
   // Claimed with acq_rel by a thread that starts using this record.
   std::atomic<bool> in_use{false};
-  uint32_t seen_polls = 0;  // the driver's snapshot of `polls`
+  uint32_t seen_polls = 0;    // the driver's snapshot of `polls`
+  bool polled_before = false;  // the driver's: polls moved in the interval before
   uint32_t depth = 0;       // owner only: nested TaskThreadScopes
 };
 
@@ -90,14 +92,14 @@ void park_task_thread(Parker& parker) noexcept;
 // Task threads awake now (seq_cst: see first_awake in reactor.cc).
 int awake_task_threads() noexcept;
 // The driver, once per check interval: marks each awake thread that polled
-// since the last call as fresh, the others as not.
+// in this interval and the one before as fresh, the others as not.
 struct TaskThreadsSeen {
-  int fresh = 0;       // awake threads that polled since the last call
+  int fresh = 0;       // awake threads polling steadily (see TaskThread::fresh)
   bool polled = false;  // whether any thread (awake or not now) polled
 };
 TaskThreadsSeen observe_task_threads() noexcept;
-// Whether an awake task thread other than `self` polled during the last
-// check interval (it will likely poll again soon).
+// Whether an awake task thread other than `self` is polling steadily (it
+// will likely find the next event before a watcher could).
 bool others_polling(const TaskThread* self) noexcept;
 
 }  // namespace detail
