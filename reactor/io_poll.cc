@@ -1,0 +1,98 @@
+// How task threads find I/O events: the non-blocking poll they make before
+// parking, and the watcher, the one parked thread that sleeps in
+// epoll_wait on the I/O set (see reactor.h, "Who finds I/O events").
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+#include "executor/parker.h"
+#include "executor/task_threads.h"
+#include "reactor/reactor.h"
+#include "reactor/reactor_internal.h"
+
+namespace weft {
+namespace detail {
+
+int Reactor::hook_poll() noexcept { return reactor_for_hooks()->poll_io(0, false); }
+
+void Reactor::hook_park(TaskThread* self, Parker& parker) noexcept {
+  reactor_for_hooks()->park_task_thread(self, parker);
+}
+
+void Reactor::park_task_thread(TaskThread* self, Parker& parker) noexcept {
+  // Watch I/O from epoll_wait if nobody does and no other awake thread is
+  // polling: then an event wakes this thread, which runs its task (one hop
+  // instead of driver + worker). While another thread polls, a watcher would
+  // only be woken for events that thread takes first.
+  // relaxed: a hint; the CAS decides.
+  if (!watcher_held_.load(std::memory_order_relaxed) &&
+      (awake_task_threads() == 0 || !others_polling(self))) {
+    bool expected = false;
+    // acquire: pairs with the release store below by the previous watcher.
+    if (watcher_held_.compare_exchange_strong(expected, true, std::memory_order_acquire,
+                                              std::memory_order_relaxed)) {
+      parker.park_in(*this);
+      // release: pairs with the CAS above and with the driver's loads.
+      watcher_held_.store(false, std::memory_order_release);
+      return;
+    }
+  }
+  parker.park();
+}
+
+void Reactor::block() noexcept {
+  // Events wake their tasks onto this thread's own queue; an interrupt (our
+  // unpark) just returns.
+  poll_io(-1, /*watcher=*/true);
+}
+
+void Reactor::interrupt() noexcept {
+  uint64_t one = 1;
+  // EAGAIN (counter saturated) still leaves the eventfd readable: fine.
+  [[maybe_unused]] ssize_t n = write(watch_evfd_, &one, sizeof one);
+}
+
+int Reactor::poll_io(int timeout_ms, bool watcher) noexcept {
+  epoll_event events[kMaxEvents];
+  const int n = epoll_wait(epfd_, events, kMaxEvents, timeout_ms);
+  int handled = 0;
+  bool interrupt_seen = false;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t tok = events[i].data.u64;
+    if (tok == kWakeToken) {
+      interrupt_seen = true;
+      continue;
+    }
+    slab_.get(static_cast<uint32_t>(tok >> 32))
+        ->on_event(static_cast<uint32_t>(tok), events[i].events);
+    ++handled;
+  }
+  if (interrupt_seen) {
+    // The watcher's interrupt eventfd is level-triggered: it stays in the
+    // set's ready list, and every poller sees it, until drained. The watcher
+    // drains it. Anyone else leaves it for the watcher while there is one (a
+    // poll that fetched it puts it back and wakes the waiter), and drains a
+    // stale one (written after its watcher had already returned) when there
+    // is none, or the driver's watch would fire for it for ever. A watcher
+    // that took the role meanwhile may have been interrupted by the write we
+    // drained: interrupt it again (at worst a spurious wake-up).
+    if (watcher) {
+      drain_interrupt();
+    } else if (!watcher_held_.load(std::memory_order_seq_cst)) {
+      drain_interrupt();
+      // seq_cst: orders this load after the drain, against the watcher's
+      // CAS of the role (which precedes any unpark that interrupts it).
+      if (watcher_held_.load(std::memory_order_seq_cst)) interrupt();
+    }
+  }
+  return handled;
+}
+
+void Reactor::drain_interrupt() noexcept {
+  uint64_t drained;
+  [[maybe_unused]] ssize_t r = read(watch_evfd_, &drained, sizeof drained);
+}
+
+}  // namespace detail
+}  // namespace weft
