@@ -16,7 +16,9 @@
 //   cannot starve;
 // - an idle worker searches (steals) before it parks; at most half the
 //   workers search at once; a parked worker is woken only when no worker is
-//   already searching, and a searcher that finds work wakes another.
+//   already searching, and a searcher that finds work wakes another;
+// - a task whose awaits keep completing at once goes to the back of its
+//   worker's queue after ExecutorOptions::budget of them (coop.h).
 //
 // Requires: destroy the Executor only once no thread is inside run() or
 // spawn() (wakes may still race with destruction: that is handled).
@@ -35,8 +37,10 @@
 #define WEFT_EXECUTOR_EXECUTOR_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
+#include "executor/coop.h"
 #include "executor/join_handle.h"
 #include "executor/task.h"
 #include "executor/thread_root.h"
@@ -48,6 +52,11 @@ struct ExecutorOptions {
   // message passing (the receiver runs while the message is in cache);
   // switch off to get strict FIFO order per worker.
   bool lifo_slot = true;
+  // The cooperative budget (coop.h): how many awaits that complete without
+  // suspending one run of a task may do before its next such await sends
+  // it to the back of its worker's queue. 0 means unlimited (a task then
+  // keeps its worker for as long as its awaits complete at once).
+  uint32_t budget = kDefaultCoopBudget;
 };
 
 namespace detail {
@@ -75,6 +84,7 @@ class Executor {
   // result or rethrows its exception. `main` itself runs only on this thread.
   template <class T>
   T run(Task<T> main) {
+    detail::CoopLimitScope budget(budget_);
     Worker worker(this);
     detail::ThreadRoot<T> root(std::move(main), worker.parker());
     worker.work_until(root);
@@ -109,6 +119,7 @@ class Executor {
   void submit(detail::TaskHeader* h) noexcept;
 
   detail::ExecutorCore* core_;
+  const uint32_t budget_;  // ExecutorOptions::budget
 };
 
 }  // namespace weft

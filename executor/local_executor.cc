@@ -16,6 +16,8 @@ inline constexpr uint32_t kLocalRemoteInterval = 61;
 
 class LocalCore final : public SchedulerCore {
  public:
+  explicit LocalCore(LocalExecutorOptions options) : budget_(options.budget) {}
+
   void schedule(TaskHeader* t) noexcept override {
     if (t_local_core == this) {
       push_local(t);
@@ -33,6 +35,7 @@ class LocalCore final : public SchedulerCore {
 
   void work_until(RootBase& root) noexcept {
     void* saved = std::exchange(t_local_core, this);
+    CoopLimitScope budget(budget_);
     PollerScope awake;
     for (;;) {
       if (root.poll()) break;
@@ -52,6 +55,7 @@ class LocalCore final : public SchedulerCore {
 
   bool try_tick() noexcept {
     void* saved = std::exchange(t_local_core, this);
+    CoopLimitScope budget(budget_);
     bool ran = tick();
     t_local_core = saved;
     return ran;
@@ -102,6 +106,7 @@ class LocalCore final : public SchedulerCore {
   }
 
   Parker parker_;
+  const uint32_t budget_;  // LocalExecutorOptions::budget
   // Owner thread only.
   TaskHeader* head_ = nullptr;
   TaskHeader* tail_ = nullptr;
@@ -110,7 +115,8 @@ class LocalCore final : public SchedulerCore {
 
 }  // namespace detail
 
-LocalExecutor::LocalExecutor() : core_(new detail::LocalCore()) {}
+LocalExecutor::LocalExecutor(LocalExecutorOptions options)
+    : core_(new detail::LocalCore(options)) {}
 LocalExecutor::~LocalExecutor() { core_->destroy(); }
 detail::Scheduler* LocalExecutor::scheduler() noexcept { return core_; }
 detail::Parker* LocalExecutor::parker() noexcept { return core_->parker(); }
