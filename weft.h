@@ -22,6 +22,7 @@
 #include "async_fd/unix.h"
 #include "async_fd/unix_address.h"
 #include "executor/block_on.h"
+#include "executor/coop.h"
 #include "executor/executor.h"
 #include "executor/global.h"
 #include "executor/join_handle.h"

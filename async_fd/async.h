@@ -55,6 +55,7 @@
 #include "absl/strings/str_cat.h"
 #include "async_fd/io_status.h"
 #include "async_fd/readiness.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "reactor/reactor.h"
 
@@ -123,22 +124,37 @@ bool op_would_block(const R& r, int err) noexcept {
 // `op`, and on would-block clears the readiness it saw and waits again.
 // Touches nothing of the Async object but `io` (stable) after a wait, so a
 // destroyed Async only makes it return Cancelled.
+//
+// Cooperative budget (executor/coop.h): an operation that completes (does
+// not report would-block) consumes one unit. With none left, the loop
+// yields before trying, so the syscall is made, once, when the task next
+// runs: nothing is read or written and nothing registered at the yield.
 template <class Op>
 auto retry_io(ScheduledIo* io, uint32_t generation, uint32_t interest, uint32_t clear_bit, Op op)
     -> Task<absl::StatusOr<std::invoke_result_t<Op&>>> {
   using R = std::invoke_result_t<Op&>;
+  bool yielded = false;
   for (;;) {
     if (io->generation() != generation) co_return closed_status();
     const uint64_t observed = io->readiness();
     if (!(observed & interest)) {
-      absl::Status st = co_await ReadinessAwaiter(io, generation, interest);
+      absl::Status st = co_await ReadinessAwaiter(io, generation, interest,
+                                                  ReadinessAwaiter::Budget::kExempt);
       if (!st.ok()) co_return st;
       continue;
+    }
+    if (!yielded && !coop_has_budget()) {
+      yielded = true;  // once: after it the operation goes ahead
+      co_await CoopYield{};
+      continue;  // the readiness may have changed meanwhile
     }
     try {
       errno = 0;
       R r = op();
-      if (!op_would_block(r, errno)) co_return r;
+      if (!op_would_block(r, errno)) {
+        coop_consume();
+        co_return r;
+      }
     } catch (const std::system_error& e) {
       if (!is_would_block(e.code())) throw;
     }

@@ -5,6 +5,12 @@
 // (ScheduledIo::add_waiter re-checks under the lock the driver sets
 // readiness under). Destroying the awaiter while its task is suspended (the
 // task was cancelled) unlinks it: the registration keeps no trace of it.
+//
+// Cooperative budget (executor/coop.h): a budgeted awaiter (readable() /
+// writable()) that finds the fd ready, or closed, at once consumes a unit;
+// with none left it yields first and looks when the task next runs. The
+// retry loop in async.h waits unbudgeted: it waits only when it saw the fd
+// not ready, and counts the operation itself.
 #ifndef WEFT_ASYNC_FD_READINESS_H_
 #define WEFT_ASYNC_FD_READINESS_H_
 
@@ -12,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "async_fd/io_status.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "reactor/scheduled_io.h"
 
@@ -20,8 +27,11 @@ namespace detail {
 
 class ReadinessAwaiter {
  public:
-  ReadinessAwaiter(ScheduledIo* io, uint32_t generation, uint32_t interest) noexcept
-      : io_(io), generation_(generation) {
+  enum class Budget : bool { kExempt, kConsume };
+
+  ReadinessAwaiter(ScheduledIo* io, uint32_t generation, uint32_t interest,
+                   Budget budget = Budget::kConsume) noexcept
+      : io_(io), generation_(generation), budgeted_(budget == Budget::kConsume) {
     node_.interest = interest;
   }
   ReadinessAwaiter(const ReadinessAwaiter&) = delete;
@@ -31,19 +41,13 @@ class ReadinessAwaiter {
   }
 
   bool await_ready() noexcept {
-    if (io_->generation() != generation_) {
-      closed_ = true;
-      return true;
-    }
-    return (io_->readiness() & node_.interest) != 0;
+    if (!budgeted_) return ready_now();
+    return coop_ready([this] { return ready_now(); });
   }
   template <WeftPromise P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
-    node_.waker = current_waker(h);
-    registered_ = true;
-    if (io_->add_waiter(&node_, generation_)) return true;
-    node_.waker = Waker();  // ready (or closed) after all: don't suspend
-    return false;
+    if (!budgeted_) return try_suspend(h);
+    return coop_.suspend<&ReadinessAwaiter::try_suspend<P>>(this, h);
   }
   // OK when ready; Cancelled when the registration was closed.
   absl::Status await_resume() noexcept {
@@ -58,11 +62,32 @@ class ReadinessAwaiter {
   }
 
  private:
+  // Ready (or closed) now: the await completes without suspending.
+  bool ready_now() noexcept {
+    if (io_->generation() != generation_) {
+      closed_ = true;
+      return true;
+    }
+    return (io_->readiness() & node_.interest) != 0;
+  }
+  // await_suspend's work (also run deferred, after a budget yield): links
+  // the node (true), or finds the fd ready or closed (false: don't suspend).
+  template <WeftPromise P>
+  bool try_suspend(std::coroutine_handle<P> h) noexcept {
+    node_.waker = current_waker(h);
+    registered_ = true;
+    if (io_->add_waiter(&node_, generation_)) return true;
+    node_.waker = Waker();  // ready (or closed) after all: don't suspend
+    return false;
+  }
+
   ScheduledIo* io_;
   uint32_t generation_;
   IoWaiter node_;
   bool registered_ = false;
   bool closed_ = false;
+  const bool budgeted_;
+  DeferredOp coop_;
 };
 
 }  // namespace detail

@@ -35,6 +35,7 @@
 #include <utility>
 
 #include "blocking_pool/job.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 
 namespace weft {
@@ -86,9 +87,11 @@ class [[nodiscard]] BlockingJob {
       if (registered_) self_->job_->deregister_waker(registered_);
     }
 
+    // A finished job's result counts against the cooperative budget
+    // (executor/coop.h); with none left the await yields before taking it.
     bool await_ready() const {
       self_->check_usable();
-      return self_->job_->ready();
+      return detail::coop_ready([this] { return self_->job_->ready(); });
     }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
@@ -98,7 +101,7 @@ class [[nodiscard]] BlockingJob {
       registered_ = waker;
       if (!self_->job_->register_waker(waker)) {
         registered_ = nullptr;
-        return false;  // finished meanwhile: continue without suspending
+        return detail::coop_yield(h);  // finished (and it stays so)
       }
       return true;
     }

@@ -10,11 +10,14 @@
 //
 // Example:
 //   int v = weft::block_on([]() -> weft::Task<int> { co_return 7; }());
+//   weft::block_on(main_task(), {.budget = 0});   // no cooperative budget
 #ifndef WEFT_EXECUTOR_BLOCK_ON_H_
 #define WEFT_EXECUTOR_BLOCK_ON_H_
 
+#include <cstdint>
 #include <utility>
 
+#include "executor/coop.h"
 #include "executor/parker.h"
 #include "executor/task.h"
 #include "executor/task_threads.h"
@@ -39,9 +42,17 @@ class WorkerContextGuard {
 };
 }  // namespace detail
 
+struct BlockOnOptions {
+  // The cooperative budget of the root task's runs (coop.h), as
+  // ExecutorOptions::budget: with it, children of when_all / when_any that
+  // keep completing at once take turns. 0 means unlimited.
+  uint32_t budget = kDefaultCoopBudget;
+};
+
 template <class T>
-T block_on(Task<T> task) {
+T block_on(Task<T> task, BlockOnOptions options = {}) {
   detail::WorkerContextGuard guard;
+  detail::CoopLimitScope budget(options.budget);
   detail::Parker parker;
   detail::ThreadRoot<T> root(std::move(task), &parker);
   detail::TaskThreadScope awake;

@@ -416,12 +416,13 @@ WorkerContextGuard::~WorkerContextGuard() {
 
 }  // namespace detail
 
-Executor::Executor(ExecutorOptions options) : core_(new detail::ExecutorCore(options)) {}
+Executor::Executor(ExecutorOptions options)
+    : core_(new detail::ExecutorCore(options)), budget_(options.budget) {}
 Executor::~Executor() { core_->destroy(); }
 
 detail::Scheduler* Executor::scheduler() noexcept { return core_; }
 void Executor::submit(detail::TaskHeader* h) noexcept { core_->submit(h); }
-bool Executor::try_tick() { return core_->try_tick(); }
+bool Executor::try_tick() { detail::CoopLimitScope budget(budget_); return core_->try_tick(); }
 size_t Executor::num_workers() const noexcept { return core_->num_workers(); }
 
 Executor::Worker::Worker(Executor* ex)

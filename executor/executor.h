@@ -22,7 +22,9 @@
 //   for a whole watchdog interval (~0.5 ms) goes to an idle worker, LIFO
 //   slot included, and tasks woken from outside are taken from the injector
 //   at the next pick (watchdog.h); an idle worker may sleep in epoll_wait
-//   as the reactor's I/O watcher (task_threads.h).
+//   as the reactor's I/O watcher (task_threads.h);
+// - a task whose awaits keep completing at once goes to the back of its
+//   worker's queue after ExecutorOptions::budget of them (coop.h).
 //
 // Requires: destroy the Executor only once no thread is inside run() or
 // spawn() (wakes may still race with destruction: that is handled).
@@ -41,8 +43,10 @@
 #define WEFT_EXECUTOR_EXECUTOR_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
+#include "executor/coop.h"
 #include "executor/join_handle.h"
 #include "executor/task.h"
 #include "executor/thread_root.h"
@@ -54,6 +58,11 @@ struct ExecutorOptions {
   // message passing (the receiver runs while the message is in cache);
   // switch off to get strict FIFO order per worker.
   bool lifo_slot = true;
+  // The cooperative budget (coop.h): how many awaits that complete without
+  // suspending one run of a task may do before its next such await sends
+  // it to the back of its worker's queue. 0 means unlimited (a task then
+  // keeps its worker for as long as its awaits complete at once).
+  uint32_t budget = kDefaultCoopBudget;
 };
 
 namespace detail {
@@ -81,6 +90,7 @@ class Executor {
   // result or rethrows its exception. `main` itself runs only on this thread.
   template <class T>
   T run(Task<T> main) {
+    detail::CoopLimitScope budget(budget_);
     Worker worker(this);
     detail::ThreadRoot<T> root(std::move(main), worker.parker());
     worker.work_until(root);
@@ -115,6 +125,7 @@ class Executor {
   void submit(detail::TaskHeader* h) noexcept;
 
   detail::ExecutorCore* core_;
+  const uint32_t budget_;  // ExecutorOptions::budget
 };
 
 }  // namespace weft

@@ -29,6 +29,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/task_header.h"
 
@@ -82,13 +83,16 @@ class [[nodiscard]] JoinHandle {
   class JoinAwaiter {
    public:
     explicit JoinAwaiter(JoinHandle* self) noexcept : self_(self) {}
+    // A finished task's result counts against the cooperative budget
+    // (coop.h); with none left the await yields before taking it.
     bool await_ready() const {
       self_->check_usable();
-      return detail::join_finished(self_->task_);
+      return detail::coop_ready([this] { return detail::join_finished(self_->task_); });
     }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
-      return detail::join_register(self_->task_, current_waker(h).release());
+      if (detail::join_register(self_->task_, current_waker(h).release())) return true;
+      return detail::coop_yield(h);  // finished: once, it stays so
     }
     T await_resume() {
       self_->check_not_spurious();
@@ -107,10 +111,13 @@ class [[nodiscard]] JoinHandle {
       self_->check_usable();
       detail::handle_cancel(self_->task_);
     }
-    bool await_ready() const noexcept { return detail::join_finished(self_->task_); }
+    bool await_ready() const noexcept {
+      return detail::coop_ready([this] { return detail::join_finished(self_->task_); });
+    }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
-      return detail::join_register(self_->task_, current_waker(h).release());
+      if (detail::join_register(self_->task_, current_waker(h).release())) return true;
+      return detail::coop_yield(h);
     }
     typename CancelResult<T>::type await_resume() {
       self_->check_not_spurious();

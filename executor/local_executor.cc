@@ -17,7 +17,7 @@ inline constexpr uint32_t kLocalRemoteInterval = 61;
 
 class LocalCore final : public SchedulerCore, public Watched {
  public:
-  LocalCore() { watch(this); }
+  explicit LocalCore(LocalExecutorOptions options) : budget_(options.budget) { watch(this); }
 
   void schedule(TaskHeader* t) noexcept override {
     if (t_local_core == this) {
@@ -36,6 +36,7 @@ class LocalCore final : public SchedulerCore, public Watched {
 
   void work_until(RootBase& root) noexcept {
     void* saved = std::exchange(t_local_core, this);
+    CoopLimitScope budget(budget_);
     TaskThreadScope awake;
     for (;;) {
       if (root.poll()) break;
@@ -51,6 +52,7 @@ class LocalCore final : public SchedulerCore, public Watched {
 
   bool try_tick() noexcept {
     void* saved = std::exchange(t_local_core, this);
+    CoopLimitScope budget(budget_);
     bool ran = tick();
     t_local_core = saved;
     return ran;
@@ -117,6 +119,7 @@ class LocalCore final : public SchedulerCore, public Watched {
   }
 
   Parker parker_;
+  const uint32_t budget_;  // LocalExecutorOptions::budget
   // Owner thread only.
   TaskHeader* head_ = nullptr;
   TaskHeader* tail_ = nullptr;
@@ -127,7 +130,8 @@ class LocalCore final : public SchedulerCore, public Watched {
 
 }  // namespace detail
 
-LocalExecutor::LocalExecutor() : core_(new detail::LocalCore()) {}
+LocalExecutor::LocalExecutor(LocalExecutorOptions options)
+    : core_(new detail::LocalCore(options)) {}
 LocalExecutor::~LocalExecutor() { core_->destroy(); }
 detail::Scheduler* LocalExecutor::scheduler() noexcept { return core_; }
 detail::Parker* LocalExecutor::parker() noexcept { return core_->parker(); }

@@ -18,13 +18,22 @@
 #ifndef WEFT_EXECUTOR_LOCAL_EXECUTOR_H_
 #define WEFT_EXECUTOR_LOCAL_EXECUTOR_H_
 
+#include <cstdint>
 #include <utility>
 
+#include "executor/coop.h"
 #include "executor/join_handle.h"
 #include "executor/task.h"
 #include "executor/thread_root.h"
 
 namespace weft {
+
+struct LocalExecutorOptions {
+  // The cooperative budget, as ExecutorOptions::budget (coop.h): awaits
+  // completing without suspending per run of a task before it goes to the
+  // back of the queue. 0 means unlimited.
+  uint32_t budget = kDefaultCoopBudget;
+};
 
 namespace detail {
 class LocalCore;
@@ -32,7 +41,7 @@ class LocalCore;
 
 class LocalExecutor {
  public:
-  LocalExecutor();
+  explicit LocalExecutor(LocalExecutorOptions options = {});
   ~LocalExecutor();
   LocalExecutor(const LocalExecutor&) = delete;
   LocalExecutor& operator=(const LocalExecutor&) = delete;

@@ -49,6 +49,7 @@ namespace weft {
 namespace detail {
 
 struct TaskHeader;
+class DeferredOp;  // coop.h
 
 // The executor-specific half of a task: where a woken task goes.
 class Scheduler {
@@ -106,6 +107,13 @@ struct TaskHeader {
   // thread running the task (when a child starts or returns); read by the
   // next runner, which acquires the state word after the writer released it.
   std::coroutine_handle<> resume_point;
+
+  // A leaf await's operation deferred by a cooperative-budget yield (see
+  // coop.h), or null. Written by the thread running the task, just before
+  // the run ends; read and cleared by the next runner before it resumes
+  // anything (published like resume_point, by the state word). Points into
+  // the suspended frame, so it is never read once the frame is destroyed.
+  DeferredOp* deferred_op = nullptr;
 
   // The JoinHandle's waiter: kJoinEmpty, kJoinNotified, or an owned Waker
   // reference (a TaskHeader*). Exchanged to kJoinNotified when the task

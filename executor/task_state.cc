@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "executor/coop.h"
 #include "executor/task_header.h"
 
 namespace weft {
@@ -114,14 +115,29 @@ RunResult run_task(TaskHeader* h) noexcept {
   }
 
   h->finished_in_run = false;
-  do {
-    h->transfer = false;
-    // Safety: we set RUNNING, so no other thread resumes or destroys the
-    // frame until we clear it; resume_point was written by the previous
-    // runner before its release of the state word, which our CAS acquired
-    // (or by this thread, in the previous turn of this loop).
-    h->resume_point.resume();
-  } while (h->transfer);
+  // Every run of a task passes here: the run gets a fresh cooperative
+  // budget (coop.h), unless it is nested in another run on this thread
+  // (when_all's children), whose budget it shares.
+  CoopRunScope budget;
+  // An await that yielded for the budget does its operation first; if that
+  // queued a waiter, the task stays suspended and nothing is resumed. Like a
+  // resume, this touches the frame, which RUNNING gives us alone; the
+  // pointer was published with resume_point.
+  bool resume = true;
+  if (DeferredOp* op = h->deferred_op) [[unlikely]] {
+    h->deferred_op = nullptr;
+    resume = op->run();
+  }
+  if (resume) {
+    do {
+      h->transfer = false;
+      // Safety: we set RUNNING, so no other thread resumes or destroys the
+      // frame until we clear it; resume_point was written by the previous
+      // runner before its release of the state word, which our CAS acquired
+      // (or by this thread, in the previous turn of this loop).
+      h->resume_point.resume();
+    } while (h->transfer);
+  }
 
   if (h->finished_in_run) {
     s = h->state.load(std::memory_order_relaxed);

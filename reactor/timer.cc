@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "executor/coop.h"
 #include "reactor/reactor.h"
 
 namespace weft {
@@ -99,23 +100,30 @@ Clock::time_point Timer::deadline() const noexcept {
 }
 
 Task<void> Timer::wait() {
+  // A timer that has fired (or is unarmed) completes at once and counts
+  // against the cooperative budget (executor/coop.h); with none left, yield
+  // first and look after.
+  if (!detail::coop_has_budget()) co_await detail::CoopYield{};
+  bool waited = false;
   for (;;) {
     TimerEntry* e;
     {
       std::lock_guard<std::mutex> l(mu_);
       e = entry_;
-      if (!e) co_return;  // unarmed or cancelled
+      if (!e) break;  // unarmed or cancelled
       e->refs.fetch_add(1, std::memory_order_relaxed);
     }
     struct Unref {
       TimerEntry* e;
       ~Unref() { e->unref(); }
     } hold{e};
-    if (e->fired()) co_return;
+    if (e->fired()) break;
     co_await EntryWait{this, e};
-    if (e->fired()) co_return;
+    waited = true;
+    if (e->fired()) break;
     // Woken because the timer was re-armed or cancelled: look again.
   }
+  if (!waited) detail::coop_consume();
 }
 
 void Sleep::arm(Waker w) {

@@ -25,6 +25,7 @@
 #include <mutex>
 #include <utility>
 
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "reactor/timer_entry.h"
 
@@ -96,10 +97,17 @@ class [[nodiscard]] Sleep {
   Sleep& operator=(Sleep&&) = delete;
   ~Sleep();
 
-  bool await_ready() const noexcept { return Clock::now() >= deadline_; }
+  // A deadline already past completes at once and counts against the
+  // cooperative budget (executor/coop.h); with none left, the sleep yields
+  // once instead.
+  bool await_ready() const noexcept {
+    return detail::coop_ready([this] { return Clock::now() >= deadline_; });
+  }
   template <detail::WeftPromise P>
-  void await_suspend(std::coroutine_handle<P> h) {
+  bool await_suspend(std::coroutine_handle<P> h) {
+    if (Clock::now() >= deadline_) return detail::coop_yield(h);
     arm(current_waker(h));
+    return true;
   }
   void await_resume() const noexcept {}
 

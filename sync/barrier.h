@@ -37,6 +37,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "sync/waiter.h"
@@ -62,19 +63,28 @@ class Barrier {
     bool await_ready() const noexcept { return false; }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      leader_ = barrier_->arrive_or_queue(waiter_, current_waker(h));
-      return !leader_;
+      return coop_.suspend<&Awaiter::try_suspend<P>>(this, h);
     }
     // True for the arrival that completed the phase.
     bool await_resume() {
+      coop_.rethrow_if_failed();
       detail::consume_notified(waiter_, "Barrier");
       return leader_;
     }
 
    private:
+    // await_suspend's work, done now or, after a budget yield, when the
+    // task next runs (executor/coop.h): arrives; true when queued.
+    template <detail::WeftPromise P>
+    bool try_suspend(std::coroutine_handle<P> h) {
+      leader_ = barrier_->arrive_or_queue(waiter_, current_waker(h));
+      return !leader_;
+    }
+
     Barrier* barrier_;
     detail::Waiter waiter_;
     bool leader_ = false;
+    detail::DeferredOp coop_;
   };
 
   Awaiter arrive_and_wait() noexcept { return Awaiter(this); }

@@ -29,6 +29,10 @@
 //   an item but is destroyed before it resumes passes the promise to the
 //   next waiting receiver: the item stays in the channel, in its place.
 // - Works under block_on, LocalExecutor and Executor, from any thread.
+// - A send or receive that completes without waiting counts against the
+//   task's cooperative budget (executor/coop.h): with none left, it yields
+//   first and sends / receives when the task next runs (then waiting if it
+//   must).
 //
 // Memory ordering: a send happens-before the receive that returns its
 // value (both take the channel's mutex).
@@ -71,6 +75,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "sync/channel_result.h"
@@ -374,17 +379,26 @@ class Channel {
     bool await_ready() const noexcept { return false; }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return core_->send_or_queue(waiter_, h);
+      return coop_.suspend<&SendAwaiter::try_suspend<P>>(this, h);
     }
     SendResult<T> await_resume() {
+      coop_.rethrow_if_failed();
       if (detail::consume_notified(waiter_, "channel send")) core_->release_notified();
       if (waiter_.value) return SendResult<T>::closed(std::move(*waiter_.value));
       return SendResult<T>::sent();
     }
 
    private:
+    // await_suspend's work, done now or, after a budget yield, when the
+    // task next runs (executor/coop.h): true when queued.
+    template <detail::WeftPromise P>
+    bool try_suspend(std::coroutine_handle<P> h) {
+      return core_->send_or_queue(waiter_, h);
+    }
+
     detail::ChannelCore<T>* core_;
     detail::SendWaiter<T> waiter_;
+    detail::DeferredOp coop_;
   };
 
   class [[nodiscard]] RecvAwaiter {
@@ -399,9 +413,10 @@ class Channel {
     bool await_ready() const noexcept { return false; }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return core_->recv_or_queue(waiter_, item_, h);
+      return coop_.suspend<&RecvAwaiter::try_suspend<P>>(this, h);
     }
     absl::StatusOr<T> await_resume() {
+      coop_.rethrow_if_failed();
       if (detail::consume_notified(waiter_, "channel recv")) {
         // Either call drops the node's reference to the core, which may free
         // it if the Channel is gone.
@@ -418,9 +433,17 @@ class Channel {
     }
 
    private:
+    // await_suspend's work, done now or, after a budget yield, when the
+    // task next runs (executor/coop.h): true when queued.
+    template <detail::WeftPromise P>
+    bool try_suspend(std::coroutine_handle<P> h) {
+      return core_->recv_or_queue(waiter_, item_, h);
+    }
+
     detail::ChannelCore<T>* core_;
     detail::RecvWaiter waiter_;
     std::optional<T> item_;  // received without waiting, or taken on resume
+    detail::DeferredOp coop_;
   };
 
   // `co_await ch.send(v)`: waits while the channel is full. SendResult<T>:

@@ -44,6 +44,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "sync/waiter.h"
@@ -79,14 +80,25 @@ class Event {
     bool await_ready() const noexcept { return false; }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return event_->wait_or_queue(waiter_, epoch_, current_waker(h));
+      return coop_.suspend<&Awaiter::try_suspend<P>>(this, h);
     }
-    void await_resume() { detail::consume_notified(waiter_, "Event"); }
+    void await_resume() {
+      coop_.rethrow_if_failed();
+      detail::consume_notified(waiter_, "Event");
+    }
 
    private:
+    // await_suspend's work, done now or, after a budget yield, when the
+    // task next runs (executor/coop.h): true when queued.
+    template <detail::WeftPromise P>
+    bool try_suspend(std::coroutine_handle<P> h) {
+      return event_->wait_or_queue(waiter_, epoch_, current_waker(h));
+    }
+
     Event* event_;
     uint64_t epoch_;  // notify_all() calls seen when the awaiter was made
     detail::EventWaiter waiter_;
+    detail::DeferredOp coop_;
   };
 
   // An awaiter that completes on the next notification (see above).

@@ -40,6 +40,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "sync/waiter.h"
@@ -88,19 +89,32 @@ class Mutex {
     ~LockAwaiter() {
       if (waiter_.load_state() != detail::WaiterState::kIdle) mutex_->abandon(waiter_);
     }
-    bool await_ready() noexcept { return mutex_->try_acquire(); }
+    // Taking a free lock counts against the cooperative budget
+    // (executor/coop.h); with none left, lock() yields first.
+    bool await_ready() noexcept {
+      return detail::coop_ready([this] { return mutex_->try_acquire(); });
+    }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return mutex_->acquire_or_queue(waiter_, current_waker(h));
+      return coop_.suspend<&LockAwaiter::try_suspend<P>>(this, h);
     }
     MutexGuard await_resume() {
+      coop_.rethrow_if_failed();
       detail::consume_notified(waiter_, "Mutex");
       return MutexGuard(mutex_);
     }
 
    private:
+    // await_suspend's work, done now or, after a budget yield, when the
+    // task next runs (executor/coop.h): true when queued.
+    template <detail::WeftPromise P>
+    bool try_suspend(std::coroutine_handle<P> h) {
+      return mutex_->acquire_or_queue(waiter_, current_waker(h));
+    }
+
     Mutex* mutex_;
     detail::Waiter waiter_;
+    detail::DeferredOp coop_;
   };
 
   // `co_await m.lock()`: a guard, once the lock is ours.

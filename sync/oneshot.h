@@ -37,6 +37,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "sync/channel_result.h"
@@ -202,7 +203,10 @@ class OneshotReceiver {
     bool await_ready() const noexcept { return false; }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return state_->ready_or_queue(waiter_, h);
+      if (state_->ready_or_queue(waiter_, h)) return true;
+      // An outcome is there, and stays: take it now, or after a yield if
+      // the cooperative budget is spent (executor/coop.h).
+      return detail::coop_yield(h);
     }
     absl::StatusOr<T> await_resume() {
       switch (waiter_.load_state()) {

@@ -37,6 +37,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "sync/waiter.h"
@@ -93,19 +94,32 @@ class RwLock {
     ~Awaiter() {
       if (waiter_.load_state() != detail::WaiterState::kIdle) lock_->abandon(waiter_);
     }
-    bool await_ready() noexcept { return lock_->try_acquire(kWrite); }
+    // A grant taken at once counts against the cooperative budget
+    // (executor/coop.h); with none left, read() / write() yield first.
+    bool await_ready() noexcept {
+      return detail::coop_ready([this] { return lock_->try_acquire(kWrite); });
+    }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return lock_->acquire_or_queue(waiter_, current_waker(h));
+      return coop_.suspend<&Awaiter::try_suspend<P>>(this, h);
     }
     RwLockGuard<kWrite> await_resume() {
+      coop_.rethrow_if_failed();
       detail::consume_notified(waiter_, "RwLock");
       return RwLockGuard<kWrite>(lock_);
     }
 
    private:
+    // await_suspend's work, done now or, after a budget yield, when the
+    // task next runs (executor/coop.h): true when queued.
+    template <detail::WeftPromise P>
+    bool try_suspend(std::coroutine_handle<P> h) {
+      return lock_->acquire_or_queue(waiter_, current_waker(h));
+    }
+
     RwLock* lock_;
     detail::RwWaiter waiter_;
+    detail::DeferredOp coop_;
   };
 
   // `co_await rw.read()`: a shared guard.

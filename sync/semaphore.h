@@ -40,6 +40,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "sync/waiter.h"
@@ -101,19 +102,32 @@ class Semaphore {
     ~AcquireAwaiter() {
       if (waiter_.load_state() != detail::WaiterState::kIdle) sem_->abandon(waiter_);
     }
-    bool await_ready() noexcept { return sem_->try_take(waiter_.permits); }
+    // Permits taken at once count against the cooperative budget
+    // (executor/coop.h); with none left, acquire() yields first.
+    bool await_ready() noexcept {
+      return detail::coop_ready([this] { return sem_->try_take(waiter_.permits); });
+    }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return sem_->take_or_queue(waiter_, current_waker(h));
+      return coop_.suspend<&AcquireAwaiter::try_suspend<P>>(this, h);
     }
     SemaphoreGuard await_resume() {
+      coop_.rethrow_if_failed();
       detail::consume_notified(waiter_, "Semaphore");
       return SemaphoreGuard(sem_, waiter_.permits);
     }
 
    private:
+    // await_suspend's work, done now or, after a budget yield, when the
+    // task next runs (executor/coop.h): true when queued.
+    template <detail::WeftPromise P>
+    bool try_suspend(std::coroutine_handle<P> h) {
+      return sem_->take_or_queue(waiter_, current_waker(h));
+    }
+
     Semaphore* sem_;
     detail::SemaphoreWaiter waiter_;
+    detail::DeferredOp coop_;
   };
 
   // `co_await sem.acquire(n)`: a guard holding n permits.

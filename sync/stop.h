@@ -41,6 +41,7 @@
 #include <utility>
 #include <variant>
 
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "sync/when_any.h"
@@ -53,13 +54,19 @@ class [[nodiscard]] StopAwaiter {
   StopAwaiter(const StopAwaiter&) = delete;
   StopAwaiter& operator=(const StopAwaiter&) = delete;
 
-  bool await_ready() const noexcept { return token_.stop_requested(); }
+  // A stop already requested completes at once and counts against the
+  // cooperative budget (executor/coop.h); with none left, yield first.
+  bool await_ready() const noexcept {
+    return detail::coop_ready([this] { return token_.stop_requested(); });
+  }
   template <detail::WeftPromise P>
-  void await_suspend(std::coroutine_handle<P> h) {
+  bool await_suspend(std::coroutine_handle<P> h) {
+    if (token_.stop_requested()) return detail::coop_yield(h);
     waker_ = current_waker(h);
     // Runs Wake right here if stop was requested meanwhile; the task is
     // running, so that wake only makes it run again once it has suspended.
     callback_.emplace(token_, Wake{this});
+    return true;
   }
   void await_resume() const {
     // Only the stop callback wakes this wait; anything else is a stale

@@ -34,6 +34,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "sync/waiter.h"
@@ -58,13 +59,24 @@ class WaitGroup {
     bool await_ready() const noexcept { return false; }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return wg_->wait_or_queue(waiter_, current_waker(h));
+      return coop_.suspend<&Awaiter::try_suspend<P>>(this, h);
     }
-    void await_resume() { detail::consume_notified(waiter_, "WaitGroup"); }
+    void await_resume() {
+      coop_.rethrow_if_failed();
+      detail::consume_notified(waiter_, "WaitGroup");
+    }
 
    private:
+    // await_suspend's work, done now or, after a budget yield, when the
+    // task next runs (executor/coop.h): true when queued.
+    template <detail::WeftPromise P>
+    bool try_suspend(std::coroutine_handle<P> h) {
+      return wg_->wait_or_queue(waiter_, current_waker(h));
+    }
+
     WaitGroup* wg_;
     detail::Waiter waiter_;
+    detail::DeferredOp coop_;
   };
 
   void add(size_t n = 1);

@@ -19,6 +19,8 @@
 //   (on this thread) before when_all rethrows that exception.
 // - If the awaiting task is cancelled, so are all the children, likewise.
 // - One allocation for the bookkeeping (a vector) besides the frames.
+// - The children run within the awaiting task's runs and share its
+//   cooperative budget (executor/coop.h), as the futures of tokio's join! do.
 //
 // Example:
 //   weft::Task<int> fetch(int key);

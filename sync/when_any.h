@@ -23,6 +23,8 @@
 //   Over a range: AnyResult<T>{index, value}, or the index alone for
 //   Task<void>s.
 // - If the awaiting task is cancelled, so are all the children.
+// - The children share the awaiting task's cooperative budget
+//   (executor/coop.h): a child that yields for it lets the next one start.
 //
 // Example:
 //   weft::Task<std::string> ask(Replica& r);
