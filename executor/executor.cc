@@ -177,12 +177,17 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       // Out of work. Stop searching first: tasks our own I/O poll wakes land
       // on this worker and are no reason to wake another (end_search would;
       // measured: a futex wake of the idle worker per tcp_rtt round trip,
-      // 4.2 -> 7.1 us). As the last searcher, though, we may owe a wake-up
-      // for work pushed while notify_one counted on us (tokio does the same
-      // check when its last searcher parks).
-      if (w->searching && idle_.give_up_search(*w) && work_visible()) idle_.notify_one();
+      // 4.2 -> 7.1 us).
+      const bool last_searcher = w->searching && idle_.give_up_search(*w);
       // Events found now wake their tasks onto this worker.
-      if (poll_io_now() > 0) continue;
+      if (poll_io_now() > 0) {
+        // About to run them instead of parking: as the last searcher we may
+        // owe a wake-up for work pushed while notify_one counted on us
+        // (tokio's last searcher checks the same). Parking re-checks for
+        // such work itself (park()).
+        if (last_searcher && work_visible()) idle_.notify_one();
+        continue;
+      }
       park(w, root);
     }
   }
