@@ -12,6 +12,7 @@
 #include "executor/scheduler_core.h"
 #include "executor/task_threads.h"
 #include "executor/watchdog.h"
+#include "executor/worker_slot.h"
 
 namespace weft {
 namespace detail {
@@ -31,37 +32,6 @@ inline constexpr uint32_t kMaxLifoPolls = 3;
 inline constexpr uint32_t kMaxWorkers = 256;
 // Upper bound on tasks moved from the injector to a local queue at once.
 inline constexpr size_t kInjectorBatch = LocalQueue::kCapacity / 2;
-
-// One per thread inside run(); reused by later threads.
-struct WorkerSlot : Idle::Member {
-  explicit WorkerSlot(ExecutorCore* c) : core(c) {}
-
-  ExecutorCore* const core;
-  LocalQueue queue;  // owner pushes and pops; others steal
-
-  // The task the owner woke last, run next (the LIFO slot). Put and taken by
-  // the owner; taken by a thief only while `stalled` is set. Exchanged with
-  // acq_rel by both, so a task is taken exactly once and its header is
-  // published to whoever takes it.
-  std::atomic<TaskHeader*> lifo{nullptr};
-  // Tasks the owner picked so far. Written by the owner (relaxed store, no
-  // RMW), read by the watchdog: unchanged between two looks means the owner
-  // has been running one task all that time.
-  std::atomic<uint32_t> tick{0};
-  // Set by the watchdog when the owner has been running one task for a whole
-  // check interval with work queued behind it: thieves may then take the
-  // LIFO slot too. Cleared by the owner when it picks its next task.
-  // relaxed both ways: the LIFO exchange itself orders the hand-off.
-  std::atomic<bool> stalled{false};
-
-  // Owner thread only:
-  uint32_t lifo_streak = 0;
-  uint64_t rng = 0x9E3779B97F4A7C15ull;
-
-  uint32_t watchdog_seen_tick = 0;  // the watchdog's (driver thread's) only
-  // Written under ExecutorCore::slots_mu_.
-  bool in_use = false;
-};
 
 thread_local WorkerSlot* t_worker = nullptr;
 // The LocalExecutor core the thread is running (local_executor.cc).
