@@ -254,8 +254,12 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     if (w->searching) idle_.end_search(*w);
     if (run_task(t) == RunResult::kReschedule) {
       // Woken during its own run (a yield): back of the queue, never LIFO.
+      // Alone there, it runs next on this worker and nothing waits behind
+      // it: waking a sleeper would only have it find nothing (and wake the
+      // I/O watcher for nothing every slice of a computing task).
+      const bool alone = w->queue.is_empty() && !w->lifo.load(std::memory_order_relaxed);
       push_local(w, t);
-      idle_.notify_one();
+      if (!alone) idle_.notify_one();
     }
   }
 
