@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/c_string.h"
 
 namespace weft {
 namespace {
@@ -18,9 +19,11 @@ namespace {
 // Debian's abseil has its own string_view type, not std::string_view.
 absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// Quotes the input bounded and escaped (base/c_string.h): it may be
+// anything a peer or a configuration file sent.
 absl::Status bad_address(std::string_view text, std::string_view why) {
   return absl::InvalidArgumentError(
-      absl::StrCat("weft: SocketAddress: \"", av(text), "\": ", av(why)));
+      absl::StrCat("weft: SocketAddress: ", detail::quote_bounded(text), ": ", av(why)));
 }
 
 // A decimal port, 0..65535, digits only.
@@ -48,6 +51,9 @@ bool parse_zone(std::string_view zone, uint32_t* id) {
 }  // namespace
 
 absl::StatusOr<SocketAddress> SocketAddress::from_ip(std::string_view ip, uint16_t port) {
+  // The host and the zone become C strings (inet_pton, if_nametoindex),
+  // which would end at a NUL: "127.0.0.1\0evil" must not be 127.0.0.1.
+  if (absl::Status st = detail::check_c_string("SocketAddress", "address", ip); !st.ok()) return st;
   SocketAddress a;
   std::string_view host = ip;
   std::string_view zone;
@@ -67,8 +73,8 @@ absl::StatusOr<SocketAddress> SocketAddress::from_ip(std::string_view ip, uint16
     a.addr_.v6.sin6_family = AF_INET6;
     a.addr_.v6.sin6_port = htons(port);
     if (has_zone && !parse_zone(zone, &a.addr_.v6.sin6_scope_id)) {
-      return bad_address(ip, absl::StrCat("unknown IPv6 zone \"", av(zone),
-                                          "\" (an interface name or number)"));
+      return bad_address(ip, absl::StrCat("unknown IPv6 zone ", detail::quote_bounded(zone),
+                                          " (an interface name or number)"));
     }
     return a;
   }
@@ -78,6 +84,10 @@ absl::StatusOr<SocketAddress> SocketAddress::from_ip(std::string_view ip, uint16
 }
 
 absl::StatusOr<SocketAddress::HostPort> SocketAddress::split_host_port(std::string_view text) {
+  // The host goes on to a C interface (from_ip, resolve's getaddrinfo).
+  if (absl::Status st = detail::check_c_string("SocketAddress", "address", text); !st.ok()) {
+    return st;
+  }
   std::string_view host;
   std::string_view port_text;
   if (!text.empty() && text.front() == '[') {
@@ -104,7 +114,8 @@ absl::StatusOr<SocketAddress::HostPort> SocketAddress::split_host_port(std::stri
   }
   uint16_t port = 0;
   if (!parse_port(port_text, &port)) {
-    return bad_address(text, absl::StrCat("bad port \"", av(port_text), "\" (0 to 65535)"));
+    return bad_address(text,
+                       absl::StrCat("bad port ", detail::quote_bounded(port_text), " (0 to 65535)"));
   }
   return HostPort{host, port};
 }
@@ -115,7 +126,7 @@ absl::StatusOr<SocketAddress> SocketAddress::parse(std::string_view text) {
   auto a = from_ip(hp->host, hp->port);
   if (!a.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(a.status().message(), " (in \"", av(text), "\")"));
+        absl::StrCat(a.status().message(), " (in ", detail::quote_bounded(text), ")"));
   }
   return a;
 }

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/c_string.h"
 #include "blocking_pool/unblock.h"
 
 namespace weft {
@@ -23,7 +24,8 @@ absl::StatusOr<std::vector<SocketAddress>> lookup(std::string host, uint16_t por
   const std::string service = std::to_string(port);
   const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
   if (rc != 0) {
-    const std::string msg = absl::StrCat("weft: resolve(\"", host, "\"): ", ::gai_strerror(rc));
+    const std::string msg =
+        absl::StrCat("weft: resolve(", detail::quote_bounded(host), "): ", ::gai_strerror(rc));
     switch (rc) {
       case EAI_NONAME:
 #ifdef EAI_NODATA
@@ -43,7 +45,8 @@ absl::StatusOr<std::vector<SocketAddress>> lookup(std::string host, uint16_t por
   }
   ::freeaddrinfo(res);
   if (out.empty()) {
-    return absl::NotFoundError(absl::StrCat("weft: resolve(\"", host, "\"): no IP address"));
+    return absl::NotFoundError(
+        absl::StrCat("weft: resolve(", detail::quote_bounded(host), "): no IP address"));
   }
   return out;
 }
@@ -51,6 +54,11 @@ absl::StatusOr<std::vector<SocketAddress>> lookup(std::string host, uint16_t por
 }  // namespace
 
 Task<absl::StatusOr<std::vector<SocketAddress>>> resolve(std::string host, uint16_t port) {
+  // Before anything else: getaddrinfo would read "localhost\0.evil.example"
+  // as "localhost".
+  if (absl::Status st = detail::check_c_string("resolve", "host name", host); !st.ok()) {
+    co_return st;
+  }
   if (auto numeric = SocketAddress::from_ip(host, port); numeric.ok()) {
     co_return std::vector<SocketAddress>{*numeric};
   }

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "base/c_string.h"
 
 namespace weft {
 namespace {
@@ -24,13 +25,16 @@ absl::StatusOr<UnixAddress> UnixAddress::from_path(std::string_view path) {
     return absl::InvalidArgumentError(
         "weft: UnixAddress: empty path (UnixAddress() is the unnamed address)");
   }
-  if (path.find('\0') != std::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "weft: UnixAddress: path \"", absl::CHexEscape(av(path)), "\" contains a NUL byte"));
-  }
+  // A pathname is a C string to the kernel (it ends at the first NUL), so
+  // a NUL after the first byte would silently cut it: refused. A NUL as the
+  // FIRST byte is not that: it is the kernel's spelling of an abstract
+  // address (handled above), whose name is a length-counted byte string
+  // that may legitimately hold any bytes, NUL included; abstract() accepts
+  // them and never passes the name on as a C string.
+  if (absl::Status st = detail::check_c_string("UnixAddress", "path", path); !st.ok()) return st;
   if (path.size() > kMaxLength) {
-    return absl::InvalidArgumentError(absl::StrCat("weft: UnixAddress: path \"", av(path),
-                                                   "\" is ", path.size(),
+    return absl::InvalidArgumentError(absl::StrCat("weft: UnixAddress: path ",
+                                                   detail::quote_bounded(path), " is ", path.size(),
                                                    " bytes; the limit is ", kMaxLength));
   }
   UnixAddress a;
@@ -42,7 +46,7 @@ absl::StatusOr<UnixAddress> UnixAddress::from_path(std::string_view path) {
 absl::StatusOr<UnixAddress> UnixAddress::abstract(std::string_view name) {
   if (name.size() > kMaxLength) {
     return absl::InvalidArgumentError(
-        absl::StrCat("weft: UnixAddress: abstract name \"", absl::CHexEscape(av(name)), "\" is ",
+        absl::StrCat("weft: UnixAddress: abstract name ", detail::quote_bounded(name), " is ",
                      name.size(), " bytes; the limit is ", kMaxLength));
   }
   UnixAddress a;

@@ -125,6 +125,10 @@ class Copier {
 absl::StatusOr<CopyOutcome> copy_now(const std::filesystem::path& from,
                                      const std::filesystem::path& to,
                                      const CopyProgressFn& on_progress, CopyMethod first) {
+  // Both paths before either is opened: a refused `to` must not leave `from`
+  // opened for nothing, nor a refused `from` create `to`.
+  if (absl::Status st = check_path("copy", from); !st.ok()) return st;
+  if (absl::Status st = check_path("copy", to); !st.ok()) return st;
   UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) return errno_error(errno, "open", from);
   struct stat src;

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "base/c_string.h"
+
 namespace weft::fs::detail {
 namespace {
 // Debian's abseil is built with its own absl::string_view (not an alias of
@@ -17,6 +19,10 @@ absl::Status errno_error(int err, std::string_view op, const std::filesystem::pa
 absl::Status errno_error(int err, std::string_view op, const std::filesystem::path& from,
                          const std::filesystem::path& to) {
   return absl::ErrnoToStatus(err, std::string(op) + " " + quoted(from) + " to " + quoted(to));
+}
+
+absl::Status check_path(std::string_view op, const std::filesystem::path& path) {
+  return weft::detail::check_c_string("fs::" + std::string(op), "path", path.native());
 }
 
 absl::Status path_error(absl::StatusCode code, std::string_view op,

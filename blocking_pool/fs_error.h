@@ -23,6 +23,11 @@ absl::Status errno_error(int err, std::string_view op, const std::filesystem::pa
 // `op "from" to "to": <strerror(err)>`.
 absl::Status errno_error(int err, std::string_view op, const std::filesystem::path& from,
                          const std::filesystem::path& to);
+// OK, or InvalidArgument if `path` contains a NUL byte, which the system
+// call would silently cut it at ("a\0.txt" would be "a"): base/c_string.h.
+// Every fs:: operation calls it on each of its paths before the first
+// system call that takes that path.
+absl::Status check_path(std::string_view op, const std::filesystem::path& path);
 // A failure that has no errno: `op "path": what`, with `code`.
 absl::Status path_error(absl::StatusCode code, std::string_view op,
                         const std::filesystem::path& path, std::string_view what);

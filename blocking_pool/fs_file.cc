@@ -110,6 +110,7 @@ BlockingJob<absl::StatusOr<File>> File::open(std::filesystem::path path, OpenOpt
       return detail::path_error(absl::StatusCode::kInvalidArgument, "open", path,
                                 "neither read nor write access requested");
     }
+    if (absl::Status st = detail::check_path("File::open", path); !st.ok()) return st;
     int fd = ::open(path.c_str(), open_flags(options), options.mode);
     if (fd < 0) return detail::errno_error(errno, "open", path);
     return File(fd, std::move(path), options.read, options.write || options.append);

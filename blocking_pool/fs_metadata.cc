@@ -36,6 +36,9 @@ const char* to_string(FileType type) {
 
 namespace detail {
 absl::StatusOr<Metadata> metadata_now(const std::filesystem::path& path, bool follow) {
+  if (absl::Status st = check_path(follow ? "metadata" : "symlink_metadata", path); !st.ok()) {
+    return st;
+  }
   struct stat st;
   int rc = follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st);
   if (rc != 0) return errno_error(errno, follow ? "stat" : "lstat", path);

@@ -23,6 +23,7 @@ constexpr size_t kUnknownSizeChunk = 64 * 1024;
 
 template <class Buffer>
 absl::StatusOr<Buffer> read_file(const std::filesystem::path& path) {
+  if (absl::Status st = check_path("read", path); !st.ok()) return st;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return errno_error(errno, "open", path);
   struct stat st;
@@ -93,6 +94,7 @@ absl::StatusOr<std::string> read_now(const std::filesystem::path& path) {
 }
 
 absl::Status write_now(const std::filesystem::path& path, const void* data, size_t size) {
+  if (absl::Status st = check_path("write", path); !st.ok()) return st;
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
   if (!fd) return errno_error(errno, "open", path);
   const char* p = static_cast<const char*>(data);
@@ -111,6 +113,7 @@ absl::Status write_now(const std::filesystem::path& path, const void* data, size
 
 absl::Status create_dir_all_now(const std::filesystem::path& path) {
   if (path.empty()) return absl::OkStatus();
+  if (absl::Status st = check_path("create_dir_all", path); !st.ok()) return st;
   if (::mkdir(path.c_str(), 0777) == 0) return absl::OkStatus();
   int err = errno;
   if (err == ENOENT) {
@@ -129,6 +132,7 @@ absl::Status create_dir_all_now(const std::filesystem::path& path) {
 }
 
 absl::Status remove_dir_all_now(const std::filesystem::path& path) {
+  if (absl::Status st = check_path("remove_dir_all", path); !st.ok()) return st;
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) return errno_error(errno, "lstat", path);
   if (S_ISLNK(st.st_mode)) {
@@ -168,6 +172,7 @@ BlockingJob<absl::Status> write(std::filesystem::path path, std::span<const std:
 
 BlockingJob<absl::Status> create_dir(std::filesystem::path path) {
   return unblock([path = std::move(path)]() -> absl::Status {
+    if (absl::Status st = detail::check_path("create_dir", path); !st.ok()) return st;
     if (::mkdir(path.c_str(), 0777) != 0) return detail::errno_error(errno, "mkdir", path);
     return absl::OkStatus();
   });
@@ -179,6 +184,7 @@ BlockingJob<absl::Status> create_dir_all(std::filesystem::path path) {
 
 BlockingJob<absl::Status> remove_file(std::filesystem::path path) {
   return unblock([path = std::move(path)]() -> absl::Status {
+    if (absl::Status st = detail::check_path("remove_file", path); !st.ok()) return st;
     if (::unlink(path.c_str()) != 0) return detail::errno_error(errno, "unlink", path);
     return absl::OkStatus();
   });
@@ -186,6 +192,7 @@ BlockingJob<absl::Status> remove_file(std::filesystem::path path) {
 
 BlockingJob<absl::Status> remove_dir(std::filesystem::path path) {
   return unblock([path = std::move(path)]() -> absl::Status {
+    if (absl::Status st = detail::check_path("remove_dir", path); !st.ok()) return st;
     if (::rmdir(path.c_str()) != 0) return detail::errno_error(errno, "rmdir", path);
     return absl::OkStatus();
   });
@@ -197,6 +204,8 @@ BlockingJob<absl::Status> remove_dir_all(std::filesystem::path path) {
 
 BlockingJob<absl::Status> rename(std::filesystem::path from, std::filesystem::path to) {
   return unblock([from = std::move(from), to = std::move(to)]() -> absl::Status {
+    if (absl::Status st = detail::check_path("rename", from); !st.ok()) return st;
+    if (absl::Status st = detail::check_path("rename", to); !st.ok()) return st;
     if (::rename(from.c_str(), to.c_str()) != 0) {
       return detail::errno_error(errno, "rename", from, to);
     }
@@ -206,6 +215,7 @@ BlockingJob<absl::Status> rename(std::filesystem::path from, std::filesystem::pa
 
 BlockingJob<absl::StatusOr<std::filesystem::path>> canonicalize(std::filesystem::path path) {
   return unblock([path = std::move(path)]() -> absl::StatusOr<std::filesystem::path> {
+    if (absl::Status st = detail::check_path("canonicalize", path); !st.ok()) return st;
     std::unique_ptr<char, void (*)(void*)> resolved(::realpath(path.c_str(), nullptr), &std::free);
     if (!resolved) return detail::errno_error(errno, "realpath", path);
     return std::filesystem::path(resolved.get());

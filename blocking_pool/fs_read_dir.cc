@@ -113,6 +113,7 @@ Task<absl::StatusOr<std::optional<DirEntry>>> ReadDir::next() {
 
 BlockingJob<absl::StatusOr<ReadDir>> read_dir(std::filesystem::path path) {
   return unblock([path = std::move(path)]() -> absl::StatusOr<ReadDir> {
+    if (absl::Status st = detail::check_path("read_dir", path); !st.ok()) return st;
     DIR* d = ::opendir(path.c_str());
     if (!d) return detail::errno_error(errno, "opendir", path);
     auto stream = std::make_shared<detail::DirStream>(d, path);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "base/deadline.h"
 
 namespace weft {
 namespace detail {
@@ -362,7 +363,8 @@ void* worker_main(void* arg) {
     }
     // Recomputed on every wake, so set_idle_timeout() reaches threads that
     // are already waiting.
-    auto deadline = idle_since + p.idle_timeout;
+    // Saturating: set_idle_timeout(milliseconds::max()) means "never".
+    auto deadline = detail::saturating_add(idle_since, p.idle_timeout);
     if (std::chrono::steady_clock::now() >= deadline) break;  // idle too long
     --p.searching;
     ++p.waiting;
@@ -401,7 +403,8 @@ void* monitor_main(void* arg) {
         waited = true;
         idle_since = std::chrono::steady_clock::now();
       }
-      auto deadline = idle_since + p.idle_timeout;
+      // Saturating: as in worker_main.
+      auto deadline = detail::saturating_add(idle_since, p.idle_timeout);
       if (std::chrono::steady_clock::now() >= deadline) break;
       p.monitor_idle = true;
       p.monitor_cv.wait_until(lock, deadline);
@@ -544,7 +547,10 @@ bool BlockingPool::wait_until(const std::function<bool(const Stats&)>& done,
   detail::PoolShared& p = *shared_;
   std::unique_lock<std::mutex> lock(p.mu);
   ++p.stats_waiters;
-  bool ok = p.stats_cv.wait_for(lock, timeout, [&] { return done(p.snapshot()); });
+  // wait_until a saturated deadline: wait_for would add `timeout` to now
+  // unchecked (overflow for milliseconds::max()).
+  bool ok = p.stats_cv.wait_until(lock, detail::deadline_after(timeout),
+                                  [&] { return done(p.snapshot()); });
   --p.stats_waiters;
   return ok;
 }

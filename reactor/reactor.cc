@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/deadline.h"
 #include "executor/task_threads.h"
 #include "reactor/reactor_internal.h"
 
@@ -168,12 +169,19 @@ uint64_t Reactor::now_ms() const noexcept {
 
 uint64_t Reactor::to_deadline_ms(Clock::time_point t) const noexcept {
   if (t <= start_) return 0;
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - start_).count();
-  return static_cast<uint64_t>((ns + 999'999) / 1'000'000);  // round up: never early
+  // t - start_ cannot overflow: both are in range and t > start_ >= 0. The
+  // result is at most ~9.2e12 ms (time_point::max(), "never"), which the
+  // wheel accepts (it clamps to its top level and re-places).
+  const uint64_t ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t - start_).count());
+  // Round up (never early), without adding to ns near its maximum.
+  return ns / 1'000'000 + (ns % 1'000'000 != 0 ? 1 : 0);
 }
 
 Reactor::Clock::time_point Reactor::from_ms(uint64_t ms) const noexcept {
-  return start_ + std::chrono::milliseconds(ms);
+  // Saturates: a far deadline's milliseconds do not fit in nanoseconds.
+  if (ms > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return Clock::time_point::max();
+  return detail::saturating_add(start_, std::chrono::milliseconds(static_cast<int64_t>(ms)));
 }
 
 void Reactor::push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e,

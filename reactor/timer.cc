@@ -155,7 +155,8 @@ Task<Clock::time_point> Interval::tick() {
   const Clock::time_point scheduled = next_;
   co_await sleep_until(scheduled);
   const Clock::time_point now = Clock::now();
-  next_ = scheduled + period_;
+  // Saturates: a huge period means the next tick never comes.
+  next_ = detail::saturating_add(scheduled, period_);
   if (next_ <= now) {
     // Skip missed ticks: the first multiple of the period after now.
     const auto behind = (now - scheduled) / period_;

@@ -6,7 +6,10 @@
 //
 // Guarantees: a timer never fires before its deadline (deadlines round up
 // to the reactor's 1 ms resolution); it fires within a few ms after, load
-// permitting. Destroying a pending Timer (or cancelling the task that
+// permitting. Durations of any type are accepted and saturate
+// (base/deadline.h): a deadline beyond the clock's range, such as
+// duration::max() for "never", is time_point::max() and stays pending until
+// cancelled; a negative duration (down to duration::min()) is due at once. Destroying a pending Timer (or cancelling the task that
 // sleeps) cancels it in O(1) without taking a lock; the driver frees it on
 // its next turn. Timers may be created, reset and awaited from any thread.
 //
@@ -25,6 +28,7 @@
 #include <mutex>
 #include <utility>
 
+#include "base/deadline.h"
 #include "executor/coop.h"
 #include "executor/task.h"
 #include "reactor/timer_entry.h"
@@ -40,7 +44,10 @@ class Timer {
  public:
   Timer() noexcept = default;
   explicit Timer(Clock::time_point deadline) { set_at(deadline); }
-  explicit Timer(Clock::duration after) { set_after(after); }
+  template <class Rep, class Period>
+  explicit Timer(std::chrono::duration<Rep, Period> after) {
+    set_after(after);
+  }
   Timer(Timer&& o) noexcept;
   Timer& operator=(Timer&& o) noexcept;
   Timer(const Timer&) = delete;
@@ -48,7 +55,11 @@ class Timer {
   ~Timer() { cancel(); }
 
   void set_at(Clock::time_point deadline);
-  void set_after(Clock::duration after) { set_at(Clock::now() + after); }
+  // Saturates: see the header.
+  template <class Rep, class Period>
+  void set_after(std::chrono::duration<Rep, Period> after) {
+    set_at(detail::deadline_after(after));
+  }
   // Same as set_at (tokio's name).
   void reset(Clock::time_point deadline) { set_at(deadline); }
   // Disarms; a task awaiting it is woken and its await completes.
@@ -117,9 +128,12 @@ class [[nodiscard]] Sleep {
   detail::TimerEntry* entry_ = nullptr;  // our reference, once armed
 };
 
-// Sleeps until `deadline` / for `d`.
+// Sleeps until `deadline` / for `d` (saturating: see the header).
 inline Sleep sleep_until(Clock::time_point deadline) noexcept { return Sleep(deadline); }
-inline Sleep sleep_for(Clock::duration d) noexcept { return Sleep(Clock::now() + d); }
+template <class Rep, class Period>
+Sleep sleep_for(std::chrono::duration<Rep, Period> d) noexcept {
+  return Sleep(detail::deadline_after(d));
+}
 
 // Ticks at a fixed period. The first tick completes at once (at creation
 // time, as tokio's interval does). Missed ticks are skipped: if a tick is

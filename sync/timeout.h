@@ -10,7 +10,9 @@
 // Guarantees: returns the task's result if it finishes first (rethrowing
 // its exception), else a DeadlineExceeded status; in that case the task has
 // been cancelled and its frame destroyed (with everything it held) before
-// timeout returns. The timer never fires early (reactor/timer.h).
+// timeout returns. The timer never fires early (reactor/timer.h). The
+// duration saturates (base/deadline.h): duration::max() means no timeout,
+// a negative one times out at once (unless the task is ready at once).
 //
 // Example:
 //   absl::StatusOr<std::string> r = co_await weft::timeout(500ms, fetch(url));
@@ -18,6 +20,7 @@
 #ifndef WEFT_SYNC_TIMEOUT_H_
 #define WEFT_SYNC_TIMEOUT_H_
 
+#include <chrono>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -25,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "base/deadline.h"
 #include "executor/task.h"
 #include "reactor/timer.h"
 #include "sync/when_any.h"
@@ -51,10 +55,10 @@ Task<std::conditional_t<std::is_void_v<T>, absl::Status, absl::StatusOr<T>>> tim
   }
 }
 
-template <class T>
+template <class T, class Rep, class Period>
   requires(!std::is_reference_v<T>)
-auto timeout(Clock::duration d, Task<T> task) {
-  return timeout_at(Clock::now() + d, std::move(task));
+auto timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
+  return timeout_at(detail::deadline_after(d), std::move(task));
 }
 
 }  // namespace weft

@@ -154,6 +154,19 @@ TEST_CASE("a shorter idle timeout reaches threads already waiting", "[pool]") {
   REQUIRE(pool.wait_until([](const Stats& s) { return s.threads_alive == 0; }, kPatience));
 }
 
+TEST_CASE("idle_timeout milliseconds::max() means never, not at once (issue #14)", "[pool]") {
+  // idle_since + max() overflowed into the past: idle threads exited at once.
+  weft::BlockingPool pool({.idle_timeout = std::chrono::milliseconds::max()});
+  CHECK(pool.spawn([] { return 1; }).wait() == 1);
+  // wait_until's own timeout saturates too.
+  REQUIRE(pool.wait_until([](const Stats& s) { return s.threads_idle == 1; },
+                          std::chrono::milliseconds::max()));
+  CHECK_FALSE(pool.wait_until([](const Stats& s) { return s.threads_alive == 0; }, 200ms));
+  CHECK(pool.stats().threads_alive == 1);
+  pool.set_idle_timeout(1ms);  // still reaches the waiting thread
+  REQUIRE(pool.wait_until([](const Stats& s) { return s.threads_alive == 0; }, kPatience));
+}
+
 namespace {
 // Fails every thread creation after the first `t_allowed`.
 std::atomic<int> g_allowed{0};
