@@ -1,5 +1,6 @@
 #include "executor/watchdog.h"
 
+#include <atomic>
 #include <mutex>
 
 namespace weft {
@@ -10,14 +11,24 @@ namespace {
 // executor's life: never on a task's path.
 std::mutex g_mu;
 Watched* g_head = nullptr;  // guarded by g_mu
+// Set once, at the reactor library's static initialisation.
+std::atomic<void (*)()> g_starter{nullptr};
 }  // namespace
 
 void watch(Watched* w) noexcept {
-  std::lock_guard<std::mutex> lock(g_mu);
-  w->prev_ = nullptr;
-  w->next_ = g_head;
-  if (g_head) g_head->prev_ = w;
-  g_head = w;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    w->prev_ = nullptr;
+    w->next_ = g_head;
+    if (g_head) g_head->prev_ = w;
+    g_head = w;
+  }
+  // acquire: pairs with the release in set_watchdog_starter().
+  if (auto start = g_starter.load(std::memory_order_acquire)) start();
+}
+
+void set_watchdog_starter(void (*start)()) noexcept {
+  g_starter.store(start, std::memory_order_release);
 }
 
 void unwatch(Watched* w) noexcept {

@@ -16,6 +16,8 @@
 //
 // Requires: a Watched object stays registered only while it can be called:
 // unwatch() before destroying it (unwatch waits for a tick in progress).
+// The reactor library linked in (it installs the starter; //:weft has it):
+// without it there is no driver thread and so no watchdog.
 #ifndef WEFT_EXECUTOR_WATCHDOG_H_
 #define WEFT_EXECUTOR_WATCHDOG_H_
 
@@ -38,10 +40,16 @@ class Watched {
   Watched* next_ = nullptr;  // guarded by the watchdog's mutex
 };
 
+// Registers `w`, and makes sure the thread that ticks the watchdog runs
+// (see set_watchdog_starter).
 void watch(Watched* w) noexcept;
 void unwatch(Watched* w) noexcept;
 // The driver's periodic call.
 void watchdog_tick() noexcept;
+// Installed by the reactor library at static initialisation: starts the
+// reactor (whose driver thread ticks the watchdog). watch() calls it, so an
+// executor whose tasks do no I/O and set no timer still has a watchdog.
+void set_watchdog_starter(void (*start)()) noexcept;
 
 }  // namespace detail
 }  // namespace weft

@@ -17,6 +17,15 @@
 
 namespace weft {
 namespace detail {
+namespace {
+// Executors start the reactor when they are created (executor/watchdog.h):
+// its driver thread is their watchdog, I/O or not. The reactor target is
+// alwayslink so this registration is never dropped by the linker.
+const bool kWatchdogStarterInstalled = [] {
+  set_watchdog_starter([] { Reactor::get(); });
+  return true;
+}();
+}  // namespace
 
 // The count's seq_cst increment (task_threads.cc) and this exchange pair
 // with the driver, which sets driver_idle_ and then reads the count: either
