@@ -6,7 +6,14 @@
 //
 // Guarantees: a timer never fires before its deadline (deadlines round up
 // to the reactor's 1 ms resolution); it fires within a few ms after, load
-// permitting. Destroying a pending Timer (or cancelling the task that
+// permitting.
+// Order: the reactor wakes expired timers in deadline order at that 1 ms
+// resolution: of two timers armed before the earlier deadline passed, the
+// one whose deadline falls in an earlier millisecond has its waiting task's
+// wake() called first (timers in the same millisecond: any order). That is
+// the order of wake() calls, not of task runs: tasks woken close together
+// run in the order their executor picks them (a LIFO slot, stealing,
+// several workers), so a later timer's task may run first. Destroying a pending Timer (or cancelling the task that
 // sleeps) cancels it in O(1) without taking a lock; the driver frees it on
 // its next turn. Timers may be created, reset and awaited from any thread.
 //
