@@ -80,9 +80,48 @@ class [[nodiscard]] JoinHandle {
   bool is_finished() const noexcept { return task_ && detail::join_finished(task_); }
   explicit operator bool() const noexcept { return task_ != nullptr; }
 
-  class JoinAwaiter {
+ private:
+  // An await's registration in the task's join slot, withdrawn if the await
+  // is destroyed while suspended (its task was cancelled: a when_any or
+  // timeout loser), so that a later await of the same handle, from this
+  // task or another, registers again instead of finding the slot taken.
+  class Registration {
+   protected:
+    explicit Registration(JoinHandle* self) noexcept : self_(self) {}
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+    ~Registration() {
+      // Still registered: our frame is being destroyed at this await. The
+      // handle outlives the await (the awaiting frame refers to it); if it
+      // already went away, handle_release withdrew the waiter.
+      if (registered_ && self_->task_) detail::join_withdraw(self_->task_, registered_);
+    }
+
+    template <class P>
+    bool suspend(std::coroutine_handle<P> h) noexcept {
+      detail::TaskHeader* waker = current_waker(h).release();
+      // Written before the registration is published: the task is RUNNING
+      // until await_suspend returns, so a notifier's wake cannot resume it
+      // (and run await_resume, which clears this) before we are done.
+      registered_ = waker;
+      if (detail::join_register(self_->task_, waker)) return true;
+      registered_ = nullptr;  // finished: join_register dropped the waker
+      return detail::coop_yield(h);  // finished: once, it stays so
+    }
+    // The notifier took the waiter when it woke us (or a stale waker woke
+    // us, and check_not_spurious' handle_release takes it back).
+    void resumed() noexcept { registered_ = nullptr; }
+
+    JoinHandle* self_;
+
+   private:
+    detail::TaskHeader* registered_ = nullptr;
+  };
+
+ public:
+  class JoinAwaiter : private Registration {
    public:
-    explicit JoinAwaiter(JoinHandle* self) noexcept : self_(self) {}
+    explicit JoinAwaiter(JoinHandle* self) noexcept : Registration(self) {}
     // A finished task's result counts against the cooperative budget
     // (coop.h); with none left the await yields before taking it.
     bool await_ready() const {
@@ -91,23 +130,23 @@ class [[nodiscard]] JoinHandle {
     }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
-      if (detail::join_register(self_->task_, current_waker(h).release())) return true;
-      return detail::coop_yield(h);  // finished: once, it stays so
+      return this->suspend(h);
     }
     T await_resume() {
+      this->resumed();
       self_->check_not_spurious();
       return self_->take();
     }
 
    private:
-    JoinHandle* self_;
+    using Registration::self_;
   };
   JoinAwaiter operator co_await() & noexcept { return JoinAwaiter(this); }
   JoinAwaiter operator co_await() && noexcept { return JoinAwaiter(this); }
 
-  class CancelAwaiter {
+  class CancelAwaiter : private Registration {
    public:
-    explicit CancelAwaiter(JoinHandle* self) : self_(self) {
+    explicit CancelAwaiter(JoinHandle* self) : Registration(self) {
       self_->check_usable();
       detail::handle_cancel(self_->task_);
     }
@@ -116,10 +155,10 @@ class [[nodiscard]] JoinHandle {
     }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
-      if (detail::join_register(self_->task_, current_waker(h).release())) return true;
-      return detail::coop_yield(h);
+      return this->suspend(h);
     }
     typename CancelResult<T>::type await_resume() {
+      this->resumed();
       self_->check_not_spurious();
       if (!self_->task_->has_output) {
         self_->reset(false);
@@ -137,7 +176,7 @@ class [[nodiscard]] JoinHandle {
     }
 
    private:
-    JoinHandle* self_;
+    using Registration::self_;
   };
   // Cancels the task; the awaitable completes once the frame is gone (or the
   // task had finished) and reports which.

@@ -116,8 +116,15 @@ struct TaskHeader {
   DeferredOp* deferred_op = nullptr;
 
   // The JoinHandle's waiter: kJoinEmpty, kJoinNotified, or an owned Waker
-  // reference (a TaskHeader*). Exchanged to kJoinNotified when the task
-  // finishes (completes or is destroyed as cancelled).
+  // reference (a TaskHeader*). Transitions (see "The join slot" in
+  // task_state.cc for the memory ordering, pair by pair):
+  //   kJoinEmpty -> waiter        join_register (an await suspends)
+  //   waiter -> kJoinEmpty        join_withdraw (that await was cancelled)
+  //                               or handle_release (the handle goes away)
+  //   anything -> kJoinNotified   notify_joiner, once, when the task finishes
+  //                               (completes or is destroyed as cancelled);
+  //                               it is never left again.
+  // Whoever moves a waiter out of the slot owns its reference.
   std::atomic<uintptr_t> join{kJoinEmpty};
 
   // Written by the runner before it notifies `join` (release), read by the
@@ -197,8 +204,15 @@ void handle_cancel(TaskHeader* h) noexcept;
 
 // Join-slot protocol for the handle's awaiter. `waiter` is an owned
 // reference to the waiting task's header. Returns false (and releases
-// `waiter`) when the task already finished.
+// `waiter`) when the task already finished. Aborts if another await's
+// registration is in the slot (two awaits at once).
 bool join_register(TaskHeader* h, TaskHeader* waiter) noexcept;
+// Takes back a registration made by join_register, because the await that
+// made it is being destroyed without having been resumed (its task was
+// cancelled, e.g. the loser of a when_any / timeout). If the task finished
+// meanwhile, the notifier took the waiter instead and woke it (a wake of a
+// cancelled task is a no-op); either way the slot is free for a later await.
+void join_withdraw(TaskHeader* h, TaskHeader* waiter) noexcept;
 bool join_finished(TaskHeader* h) noexcept;
 
 }  // namespace detail

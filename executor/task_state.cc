@@ -260,6 +260,32 @@ void handle_cancel(TaskHeader* h) noexcept {
   }
 }
 
+// The join slot (TaskHeader::join): memory ordering, pair by pair.
+//
+// 1. notify_joiner's exchange (acq_rel) -> join_register's CAS, on failure
+//    (acquire) and join_finished's load (acquire): the release half
+//    publishes has_output and the result; the handle reads them only after
+//    it saw kJoinNotified with acquire.
+// 2. join_register's CAS, on success (release) -> notify_joiner's exchange
+//    (acquire): the notifier that takes the waiter sees the registration
+//    made by the awaiting thread (the waiter's reference is then its own).
+// 3. join_withdraw's CAS (acq_rel) <-> notify_joiner's exchange: both are
+//    read-modify-writes of one word, so exactly one of them moves the
+//    waiter out of the slot and owns its reference. If withdraw wins, the
+//    slot is kJoinEmpty and the notifier, which comes later in the word's
+//    modification order, finds no one to wake; a later join_register then
+//    fails against kJoinNotified with acquire (pair 1), or registers and is
+//    woken by that notifier (pair 2). If the notifier wins, withdraw fails
+//    (relaxed: it reads nothing then) and the next await sees kJoinNotified
+//    and takes the result at once. Never lost, never delivered twice: the
+//    result is taken only by the await that is resumed (or ready) after
+//    seeing kJoinNotified.
+// 4. join_withdraw's CAS (release) -> the next join_register's CAS
+//    (acquire, success or failure): a re-registration from another thread
+//    (an await from a different task) is ordered after the withdrawal, so
+//    the slot is never seen holding two registrations.
+// 5. handle_release's withdrawal follows pair 3 the same way.
+
 bool join_register(TaskHeader* h, TaskHeader* waiter) noexcept {
   uintptr_t expected = kJoinEmpty;
   // acq_rel: release publishes the waiter's header to notify_joiner; acquire
@@ -274,6 +300,17 @@ bool join_register(TaskHeader* h, TaskHeader* waiter) noexcept {
   }
   ref_dec(waiter);
   return false;
+}
+
+void join_withdraw(TaskHeader* h, TaskHeader* waiter) noexcept {
+  uintptr_t expected = reinterpret_cast<uintptr_t>(waiter);
+  // acq_rel: pair 3 (with notify_joiner's exchange) and pair 4 (with the
+  // next join_register) above. relaxed on failure: the notifier took the
+  // waiter and owns its reference; we read nothing.
+  if (h->join.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+    ref_dec(waiter);
+  }
 }
 
 bool join_finished(TaskHeader* h) noexcept {

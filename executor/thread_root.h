@@ -5,10 +5,35 @@
 // thread's Parker, and the owner runs the task when it sees `ready`. This is
 // how a thread that waits for one task can run other work in the meantime
 // and still be woken for it, as smol's block_on does.
+//
+// Lifetime: `ready` and the Parker live with the owner (on its stack, or in
+// its executor), and the owner may return and free both as soon as the root
+// finished. A waker, though, still touches them after it published `ready`:
+// it unparks the Parker. So the owner does not let the root go while a
+// schedule() is in flight; the protocol, in steps:
+//   1. schedule() raises `schedules_in_flight_` (relaxed) before anything
+//      else. It is only ever called after the waker moved the task from idle
+//      to SCHEDULED, so the owner cannot finish the root before it sees the
+//      `ready` that this schedule() stores next: the root is alive here.
+//   2. schedule() stores `ready` (release) and unparks the Parker.
+//   3. schedule() lowers `schedules_in_flight_` (release): its last touch of
+//      the root or the Parker.
+//   4. The owner, in ~RootBase (after the root finished and before the
+//      Parker can go: every owner declares the Parker, or the executor that
+//      holds it, before the root), waits until `schedules_in_flight_` is 0
+//      (acquire). It saw the `ready` of every schedule() made for this root
+//      (acquire, pairs with step 2), and step 1 is sequenced before that
+//      store, so it sees each raise or a later value; the acquire load of 0
+//      pairs with step 3, so the waker's unpark happened before the owner
+//      frees anything.
+// The wait is a few instructions (or one futex wake or eventfd write) long;
+// the owner yields its thread meanwhile.
 #ifndef WEFT_EXECUTOR_THREAD_ROOT_H_
 #define WEFT_EXECUTOR_THREAD_ROOT_H_
 
 #include <atomic>
+#include <cstdint>
+#include <thread>
 #include <utility>
 
 #include "executor/parker.h"
@@ -50,20 +75,36 @@ class RootBase : public Scheduler {
   }
 
   void schedule(TaskHeader*) noexcept override {
-    // release: pairs with the acquire in poll()/ready(); the owner may be
-    // parked, so unpark it (a permit is kept if it is not).
+    // Step 1 (see the top of this file). relaxed: the release store of
+    // ready_ below publishes it to the owner.
+    schedules_in_flight_.fetch_add(1, std::memory_order_relaxed);
+    // Step 2. release: pairs with the acquire in poll()/ready(); the owner
+    // may be parked, so unpark it (a permit is kept if it is not).
     ready_.store(true, std::memory_order_release);
     parker_->unpark();
+    // Step 3. release: pairs with the acquire load in ~RootBase; after this
+    // the owner may free ready_ and the Parker: touch nothing of ours.
+    schedules_in_flight_.fetch_sub(1, std::memory_order_release);
   }
   void task_done(TaskHeader*) noexcept override {}
 
  protected:
-  ~RootBase() = default;
+  // Step 4: waits out a wake that published `ready` but has not finished
+  // unparking yet.
+  ~RootBase() {
+    // acquire: pairs with the release decrement in schedule().
+    while (schedules_in_flight_.load(std::memory_order_acquire) != 0) {
+      std::this_thread::yield();
+    }
+  }
 
   TaskHeader* header_ = nullptr;  // set by ThreadRoot's constructor
   Parker* parker_;
   // Set by any thread that wakes the root, cleared by the owner in poll().
   std::atomic<bool> ready_{true};
+  // schedule() calls between their step 1 and step 3. Raised and lowered by
+  // any waking thread; read by the owner in ~RootBase.
+  std::atomic<uint32_t> schedules_in_flight_{0};
   bool finished_ = false;  // owner thread only
 };
 

@@ -9,7 +9,15 @@
 // permitting. Durations of any type are accepted and saturate
 // (base/deadline.h): a deadline beyond the clock's range, such as
 // duration::max() for "never", is time_point::max() and stays pending until
-// cancelled; a negative duration (down to duration::min()) is due at once. Destroying a pending Timer (or cancelling the task that
+// cancelled; a negative duration (down to duration::min()) is due at once.
+// Order: the reactor wakes expired timers in deadline order at that 1 ms
+// resolution: of two timers armed before the earlier deadline passed, the
+// one whose deadline falls in an earlier millisecond has its waiting task's
+// wake() called first (timers in the same millisecond: any order). That is
+// the order of wake() calls, not of task runs: tasks woken close together
+// run in the order their executor picks them (a LIFO slot, stealing,
+// several workers), so a later timer's task may run first. Destroying a
+// pending Timer (or cancelling the task that
 // sleeps) cancels it in O(1) without taking a lock; the driver frees it on
 // its next turn. Timers may be created, reset and awaited from any thread.
 //

@@ -1,6 +1,9 @@
 // JoinHandle: results, exceptions, cancel-on-drop, detach, cancel(), misuse.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <optional>
 #include <stdexcept>
 
 #include "test_util.h"
@@ -178,4 +181,57 @@ TEST_CASE("a stale waker resuming a JoinHandle await fails loudly", "[join][misu
   REQUIRE(joiner.is_finished());
   std::string what = ex.run([&]() -> weft::Task<std::string> { co_return co_await joiner; }());
   CHECK_THAT(what, Catch::Contains("Waker was kept"));
+}
+
+// Issue #9: an await of a JoinHandle that is cancelled (the loser of a
+// timeout or when_any, or a task dropped while it awaits) takes its
+// registration back, so the handle can be awaited again.
+namespace {
+weft::Task<int> await_handle(weft::JoinHandle<int>& h) { co_return co_await h; }
+}  // namespace
+
+TEST_CASE("a JoinHandle awaited again after a timed-out await gets the result",
+          "[join][cancel]") {
+  using namespace std::chrono_literals;
+  weft::Executor ex;
+  Gate g;
+  bool timed_out = false, finished_early = true;
+  int r = ex.run([&]() -> weft::Task<int> {
+    auto h = ex.spawn(value_after(g, 42));
+    auto first = co_await weft::timeout(20ms, await_handle(h));
+    timed_out = absl::IsDeadlineExceeded(first.status());
+    finished_early = h.is_finished();
+    g.open();
+    co_return co_await h;  // aborted with "awaited by two tasks at once"
+  }());
+  CHECK(timed_out);
+  CHECK_FALSE(finished_early);
+  CHECK(r == 42);
+}
+
+TEST_CASE("a JoinHandle whose awaiting task was cancelled is awaited by another task",
+          "[join][cancel]") {
+  weft::LocalExecutor ex;
+  Gate g;
+  std::atomic<int> live{0}, destroyed{0};
+  bool waiter_cancelled = false;
+  int r = ex.run([&]() -> weft::Task<int> {
+    auto h = ex.spawn(value_after(g, 7));
+    bool started = false;
+    auto waiter = ex.spawn([](weft::JoinHandle<int>& h, bool* started, std::atomic<int>* live,
+                              std::atomic<int>* destroyed) -> weft::Task<int> {
+      Counted c(live, destroyed);
+      *started = true;
+      co_return co_await h;  // registers in h's join slot, then is cancelled
+    }(h, &started, &live, &destroyed));
+    while (!started) co_await weft::yield_now();
+    std::optional<int> got = co_await waiter.cancel();  // its frame is gone now
+    waiter_cancelled = !got.has_value();
+    g.open();
+    co_return co_await h;
+  }());
+  CHECK(waiter_cancelled);
+  CHECK(destroyed == 1);
+  CHECK(live == 0);
+  CHECK(r == 7);
 }
