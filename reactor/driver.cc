@@ -95,6 +95,8 @@ void Reactor::driver_main() noexcept {
     // Watch I/O ourselves only while nobody else can: no task thread awake
     // and no watcher. Otherwise an event would wake us as well, and we would
     // race the thread that should run its task for it.
+    // acquire: pairs with the watcher's release when it gives the role back
+    // (io_poll.cc); a stale answer costs one spurious wake, not an event.
     set_driver_io(awake == 0 && !watcher_held_.load(std::memory_order_acquire));
     const Clock::time_point now = Clock::now();
     Clock::time_point wake_at = Clock::time_point::max();
@@ -150,6 +152,8 @@ bool Reactor::check_progress() noexcept {
   // watchdog below makes sure an idle worker takes them.
   const TaskThreadsSeen seen = observe_task_threads();
   if (awake_task_threads() == 0) return seen.polled;
+  // acquire: as in driver_main. A watcher that just left is seen at the
+  // next check at the latest, which the two-interval bound allows for.
   const bool watcher = watcher_held_.load(std::memory_order_acquire);
   if (seen.fresh == 0 && !watcher) poll_io(0, false);
   // A watcher that parked before anyone polled steadily (e.g. a worker that

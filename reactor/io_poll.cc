@@ -79,7 +79,7 @@ int Reactor::poll_io(int timeout_ms, bool watcher) noexcept {
     // drained: interrupt it again (at worst a spurious wake-up).
     if (watcher) {
       drain_interrupt();
-    } else if (!watcher_held_.load(std::memory_order_seq_cst)) {
+    } else if (!watcher_held_.load(std::memory_order_seq_cst)) {  // see the next comment
       drain_interrupt();
       // seq_cst: orders this load after the drain, against the watcher's
       // CAS of the role (which precedes any unpark that interrupts it).
