@@ -67,7 +67,9 @@ std::exception_ptr child_error(TaskHeader* h) noexcept {
   auto& p = promise_of<T>(h);
   if (p.has_value()) return nullptr;
   try {
-    p.take();  // rethrows; nothing is moved out
+    // Rethrows; nothing is moved out. The cast: a T such as absl::Status is
+    // [[nodiscard]], and there is no value here to keep.
+    static_cast<void>(p.take());
   } catch (...) {
     return std::current_exception();
   }

@@ -10,6 +10,7 @@
 
 #include "reactor/reactor.h"
 #include "test_util.h"
+#include "timer_test_util.h"
 #include "weft.h"
 
 using namespace std::chrono_literals;
@@ -27,18 +28,7 @@ const Clock::duration kMax = Clock::duration::max();
 const auto kMillennium = std::chrono::hours(24 * 365 * 1000);
 const auto kHoursMax = std::chrono::hours::max();
 
-// Waits (bounded) until the reactor's wheel holds `n` timers.
-weft::Task<bool> wheel_reaches(size_t n) {
-  auto& r = weft::detail::Reactor::get();
-  auto give_up = Clock::now() + 5s;
-  while (Clock::now() < give_up) {
-    r.wake();
-    if (r.timers_in_wheel() == n) co_return true;
-    co_await weft::sleep_for(1ms);
-    if (r.timers_in_wheel() == n) co_return true;
-  }
-  co_return false;
-}
+using weft_test::wheel_reaches;
 
 template <class D>
 weft::Task<void> sleep_counted(D d, std::atomic<int>* live, std::atomic<int>* destroyed) {

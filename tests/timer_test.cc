@@ -17,6 +17,7 @@
 #include "executor/task_header.h"
 #include "reactor/reactor.h"
 #include "test_util.h"
+#include "timer_test_util.h"
 #include "weft.h"
 
 using namespace std::chrono_literals;
@@ -31,18 +32,7 @@ weft::Task<Clock::time_point> sleep_then_now(Clock::duration d) {
   co_return Clock::now();
 }
 
-// Waits (bounded) until the reactor's wheel holds `n` timers.
-weft::Task<bool> wheel_reaches(size_t n) {
-  auto& r = weft::detail::Reactor::get();
-  auto give_up = Clock::now() + 5s;
-  while (Clock::now() < give_up) {
-    r.wake();
-    if (r.timers_in_wheel() == n) co_return true;
-    co_await weft::sleep_for(1ms);
-    if (r.timers_in_wheel() == n) co_return true;
-  }
-  co_return false;
-}
+using weft_test::wheel_reaches;
 }  // namespace
 
 TEST_CASE("sleep_for never wakes early and does wake", "[timer]") {
