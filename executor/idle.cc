@@ -15,17 +15,13 @@ bool Idle::try_start_search(Member& m, size_t num_workers) noexcept {
 }
 
 void Idle::end_search(Member& m) noexcept {
-  m.searching = false;
-  // seq_cst: part of the Dekker pair with notify_one (see the header).
-  if (num_searching_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
-    // We were the last searcher; there may be more work than we took.
-    notify_one();
-  }
+  // We were the last searcher; there may be more work than we took.
+  if (give_up_search(m)) notify_one();
 }
 
 bool Idle::give_up_search(Member& m) noexcept {
   m.searching = false;
-  // seq_cst: as in end_search.
+  // seq_cst: part of the Dekker pair with notify_one (see the header).
   return num_searching_.fetch_sub(1, std::memory_order_seq_cst) == 1;
 }
 
@@ -72,10 +68,9 @@ void Idle::prepare_park(Member& m) noexcept {
     // relaxed: as in notify_one; the seq_cst fence below publishes it.
     num_sleepers_.fetch_add(1, std::memory_order_relaxed);
   }
-  if (m.searching) {
-    m.searching = false;
-    num_searching_.fetch_sub(1, std::memory_order_seq_cst);
-  }
+  // No wake-up owed as the last searcher: the caller re-checks for work
+  // after the fence below and does not sleep if it finds any.
+  if (m.searching) give_up_search(m);
   // seq_cst fence: pairs with notify_one()'s fence (see there).
   std::atomic_thread_fence(std::memory_order_seq_cst);
 }
