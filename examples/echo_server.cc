@@ -9,12 +9,23 @@
 // and backing off when accept reports that the process is out of fds.
 // The client exits non-zero if any echo differs or the server does not
 // close its side after ours.
+//
+// The server bounds what clients can hold (connections.h): at most
+// --max_connections open (at the limit it stops accepting until one ends),
+// each closed after --idle_timeout without progress. On SIGINT or SIGTERM
+// (stop_signals.h) it stops accepting, gives open connections
+// --drain_timeout to finish, closes the rest and exits 0.
+#include <signal.h>
+#include <string.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "examples/connections.h"
+#include "examples/stop_signals.h"
 #include "weft.h"
 
 ABSL_FLAG(int, port, 7000, "server: the port to listen on (0: any free port)");
@@ -30,36 +41,65 @@ namespace {
 // does not spin while connections finish and free some.
 constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
 
-weft::Task<void> echo(weft::TcpStream s, weft::SocketAddress peer) {
+weft::Task<void> echo(weft::TcpStream s, weft::SocketAddress peer,
+                      std::chrono::nanoseconds idle) {
   char buf[16 * 1024];
   size_t total = 0;
   for (;;) {
-    auto n = co_await s.read(buf, sizeof buf);
+    auto n = co_await examples::read_within(s, buf, sizeof buf, idle);
     if (!n.ok()) {
-      std::fprintf(stderr, "%s: %s\n", peer.to_string().c_str(), n.status().ToString().c_str());
+      std::fprintf(stderr, "%s: %s\n", peer.to_string().c_str(),
+                   absl::IsDeadlineExceeded(n.status()) ? "idle for --idle_timeout, closing"
+                                                        : n.status().ToString().c_str());
       co_return;
     }
     if (*n == 0) break;  // the client is done sending
-    absl::Status st = co_await s.write_all(buf, *n);
+    absl::Status st = co_await examples::write_all_within(s, buf, *n, idle);
     if (!st.ok()) {
-      std::fprintf(stderr, "%s: %s\n", peer.to_string().c_str(), st.ToString().c_str());
+      std::fprintf(stderr, "%s: %s\n", peer.to_string().c_str(),
+                   absl::IsDeadlineExceeded(st) ? "not reading for --idle_timeout, closing"
+                                                : st.ToString().c_str());
       co_return;
     }
     total += *n;
   }
   std::printf("%s: echoed %zu bytes\n", peer.to_string().c_str(), total);
-}  // the detached task ends: its frame, and `s` with it, is freed (the peer reads end of stream)
+  std::fflush(stdout);
+}  // the task ends: its frame, and `s` with it, is freed (the peer reads end of stream)
 
-weft::Task<int> serve(weft::TcpListener listener) {
+weft::Task<void> accept_loop(weft::TcpListener* listener, examples::Connections* conns,
+                             std::chrono::nanoseconds idle) {
   for (;;) {
-    auto conn = co_await listener.accept();
+    // A slot first: at --max_connections, stop accepting until one ends.
+    weft::SemaphoreGuard slot = co_await conns->slot();
+    auto conn = co_await listener->accept();
     if (!conn.ok()) {
       std::fprintf(stderr, "%s\n", conn.status().ToString().c_str());
       if (absl::IsResourceExhausted(conn.status())) co_await weft::sleep_for(kOutOfFdsBackoff);
       continue;
     }
-    weft::spawn(echo(std::move(conn->first), conn->second)).detach();
+    weft::spawn(conns->track(std::move(slot), echo(std::move(conn->first), conn->second, idle)))
+        .detach();
   }
+}
+
+// Serves until SIGINT or SIGTERM, then drains; returns the exit status.
+weft::Task<int> serve(weft::TcpListener listener, examples::StopSignals signals,
+                      examples::ServerLimits limits) {
+  examples::Connections conns(limits.max_connections);
+  auto acceptor = weft::spawn(accept_loop(&listener, &conns, limits.idle_timeout));
+  auto sig = co_await signals.next();
+  co_await acceptor.cancel();  // no new connections
+  if (!sig.ok()) {
+    std::fprintf(stderr, "signalfd: %s\n", sig.status().ToString().c_str());
+    co_await conns.drain(std::chrono::nanoseconds(0));
+    co_return 1;
+  }
+  std::printf("got %s, shutting down\n", ::strsignal(*sig));
+  std::fflush(stdout);
+  co_await conns.drain(limits.drain_timeout);
+  std::printf("bye\n");
+  co_return 0;
 }
 
 weft::Task<int> client(weft::SocketAddress server, std::string message, int count) {
@@ -111,6 +151,17 @@ int main(int argc, char** argv) {
     return weft::block_on(
         client(*server, absl::GetFlag(FLAGS_message), absl::GetFlag(FLAGS_count)));
   }
+  // Before any thread starts (weft's included): see stop_signals.h.
+  auto signals = examples::StopSignals::block();
+  if (!signals.ok()) {
+    std::fprintf(stderr, "%s\n", signals.status().ToString().c_str());
+    return 1;
+  }
+  auto limits = examples::server_limits_from_flags();
+  if (!limits.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(limits.status().message()).c_str());
+    return 2;
+  }
   const int port = absl::GetFlag(FLAGS_port);
   if (port < 0 || port > 65535) {
     std::fprintf(stderr, "--port: %d is not a port\n", port);
@@ -130,6 +181,7 @@ int main(int argc, char** argv) {
   std::printf("echo server listening on %s\n",
               listener->local_address().value().to_string().c_str());
   std::fflush(stdout);
-  // The accept loop runs on this thread; the connections on the global executor.
-  return weft::block_on(serve(*std::move(listener)));
+  // The accept loop and the connections run on the global executor; this
+  // thread waits for a stop signal.
+  return weft::block_on(serve(*std::move(listener), *std::move(signals), *limits));
 }

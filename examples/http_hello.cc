@@ -6,7 +6,12 @@
 //
 // It serves until SIGINT or SIGTERM, then exits cleanly (status 0): the
 // signals are blocked in every thread and read from a signalfd wrapped in
-// Async, so the shutdown runs as an ordinary task.
+// Async (stop_signals.h), so the shutdown runs as an ordinary task: stop
+// accepting, give open connections --drain_timeout, close the rest.
+//
+// Limits (connections.h): at most --max_connections open (at the limit it
+// stops accepting until one ends); a connection that sends no byte, or takes
+// none of ours, for --idle_timeout is closed.
 //
 // Threads: an Executor with --threads N workers: this thread and N - 1
 // more, each calling ex.run(...). One task per connection.
@@ -17,9 +22,7 @@
 // out in one write. "Connection: close" (or HTTP/1.0 without keep-alive)
 // closes after the response. Chunked request bodies and oversized headers
 // are answered with an error and the connection is closed.
-#include <signal.h>
-#include <strings.h>
-#include <sys/signalfd.h>
+#include <string.h>
 
 #include <algorithm>
 #include <chrono>
@@ -32,7 +35,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "examples/connections.h"
 #include "examples/http_framing.h"
+#include "examples/stop_signals.h"
 #include "weft.h"
 
 ABSL_FLAG(int, port, 8080, "the port to listen on (0: any free port)");
@@ -48,7 +53,7 @@ constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
 
 // --- one connection ------------------------------------------------------
 
-weft::Task<void> serve_http(weft::TcpStream s) {
+weft::Task<void> serve_http(weft::TcpStream s, std::chrono::nanoseconds idle) {
   (void)s.set_nodelay(true);  // responses are small: send each batch at once
   RequestBuffer in;           // in the task's frame
   std::string out;
@@ -56,23 +61,27 @@ weft::Task<void> serve_http(weft::TcpStream s) {
     // Answer every complete request in the buffer, then write once.
     const bool close_after = in.answer(out);
     if (!out.empty()) {
-      absl::Status st = co_await s.write_all(out.data(), out.size());
+      absl::Status st = co_await examples::write_all_within(s, out.data(), out.size(), idle);
       out.clear();
       if (!st.ok()) co_return;
     }
     if (close_after) co_return;
     if (!in.make_room()) {  // one request head fills the whole buffer
-      (void)co_await s.write_all(kHeadTooLarge.data(), kHeadTooLarge.size());
+      (void)co_await examples::write_all_within(s, kHeadTooLarge.data(), kHeadTooLarge.size(),
+                                                idle);
       co_return;
     }
-    auto n = co_await s.read(in.read_at(), in.read_room());
-    if (!n.ok() || *n == 0) co_return;  // error or the client closed
+    auto n = co_await examples::read_within(s, in.read_at(), in.read_room(), idle);
+    if (!n.ok() || *n == 0) co_return;  // error, idle for too long, or the client closed
     in.did_read(*n);
   }
 }
 
-weft::Task<void> accept_loop(weft::Executor* ex, weft::TcpListener* listener) {
+weft::Task<void> accept_loop(weft::Executor* ex, weft::TcpListener* listener,
+                             examples::Connections* conns, std::chrono::nanoseconds idle) {
   for (;;) {
+    // A slot first: at --max_connections, stop accepting until one ends.
+    weft::SemaphoreGuard slot = co_await conns->slot();
     auto conn = co_await listener->accept();
     if (!conn.ok()) {
       std::fprintf(stderr, "%s\n", conn.status().ToString().c_str());
@@ -80,22 +89,25 @@ weft::Task<void> accept_loop(weft::Executor* ex, weft::TcpListener* listener) {
       if (absl::IsResourceExhausted(conn.status())) co_await weft::sleep_for(kOutOfFdsBackoff);
       continue;
     }
-    ex->spawn(serve_http(std::move(conn->first))).detach();
+    ex->spawn(conns->track(std::move(slot), serve_http(std::move(conn->first), idle))).detach();
   }
 }
 
-// Serves until a signal arrives on `signals` (a signalfd); returns 0.
+// Serves until SIGINT or SIGTERM, then drains; returns the exit status.
 weft::Task<int> serve_until_signal(weft::Executor* ex, weft::TcpListener* listener,
-                                   weft::Async<weft::OwnedFd>* signals) {
-  auto acceptor = ex->spawn(accept_loop(ex, listener));
-  signalfd_siginfo info{};
-  absl::Status st = co_await signals->read_exact(&info, sizeof info);
-  if (!st.ok()) {
-    std::fprintf(stderr, "signalfd: %s\n", st.ToString().c_str());
+                                   examples::StopSignals* signals, examples::ServerLimits limits) {
+  examples::Connections conns(limits.max_connections);
+  auto acceptor = ex->spawn(accept_loop(ex, listener, &conns, limits.idle_timeout));
+  auto sig = co_await signals->next();
+  co_await acceptor.cancel();  // no new connections
+  if (!sig.ok()) {
+    std::fprintf(stderr, "signalfd: %s\n", sig.status().ToString().c_str());
+    co_await conns.drain(std::chrono::nanoseconds(0));
     co_return 1;
   }
-  std::printf("got %s, shutting down\n", ::strsignal(static_cast<int>(info.ssi_signo)));
-  co_await acceptor.cancel();  // no new connections; open ones end with the Executor
+  std::printf("got %s, shutting down\n", ::strsignal(*sig));
+  std::fflush(stdout);
+  co_await conns.drain(limits.drain_timeout);
   co_return 0;
 }
 
@@ -113,18 +125,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Block the signals before any thread starts (threads inherit the mask,
-  // the reactor's too), so they are only ever read from the signalfd.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  if (pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0) return 1;
-  auto signals = weft::Async<weft::OwnedFd>::create(
-      weft::OwnedFd(::signalfd(-1, &stop_signals, SFD_NONBLOCK | SFD_CLOEXEC)));
+  // Before any thread starts (weft's included): see stop_signals.h.
+  auto signals = examples::StopSignals::block();
   if (!signals.ok()) {
-    std::fprintf(stderr, "signalfd: %s\n", signals.status().ToString().c_str());
+    std::fprintf(stderr, "%s\n", signals.status().ToString().c_str());
     return 1;
+  }
+  auto limits = examples::server_limits_from_flags();
+  if (!limits.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(limits.status().message()).c_str());
+    return 2;
   }
 
   auto addr =
@@ -152,7 +162,7 @@ int main(int argc, char** argv) {
     weft::Executor ex;
     std::vector<std::thread> workers;
     for (int i = 1; i < threads; ++i) workers.emplace_back([&] { ex.run(wait_for(&stop)); });
-    rc = ex.run(serve_until_signal(&ex, &*listener, &*signals));
+    rc = ex.run(serve_until_signal(&ex, &*listener, &*signals, *limits));
     stop.done();
     for (auto& t : workers) t.join();
   }

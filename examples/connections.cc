@@ -1,0 +1,84 @@
+#include "examples/connections.h"
+
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+// Defaults a careful server would start from: nginx closes idle keep-alive
+// connections after 75 s and waits 60 s for a request head; Debian's default
+// soft fd limit is 1024, and 1000 connections leave room for the process's
+// own fds (the listener, the reactor's, stdio).
+ABSL_FLAG(int, max_connections, 1000,
+          "server: connections open at once; at the limit the server stops accepting "
+          "(clients wait in the listen backlog) until one ends");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
+          "server: close a connection that sends nothing, or takes nothing we send, for this "
+          "long (e.g. 500ms, 2m; \"inf\": never)");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(5),
+          "server: on SIGINT/SIGTERM, stop accepting and give open connections this long to "
+          "finish before closing them");
+
+namespace examples {
+
+absl::StatusOr<ServerLimits> server_limits_from_flags() {
+  const int max = absl::GetFlag(FLAGS_max_connections);
+  const absl::Duration idle = absl::GetFlag(FLAGS_idle_timeout);
+  const absl::Duration drain = absl::GetFlag(FLAGS_drain_timeout);
+  if (max < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--max_connections: ", max, " is not >= 1"));
+  }
+  if (idle <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--idle_timeout: ", absl::FormatDuration(idle), " is not > 0 (\"inf\" means never)"));
+  }
+  if (drain < absl::ZeroDuration() || drain == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--drain_timeout: ", absl::FormatDuration(drain), " is not a finite duration >= 0"));
+  }
+  // ToChronoNanoseconds saturates: "inf" becomes nanoseconds::max(), which
+  // weft::timeout treats as no deadline.
+  return ServerLimits{static_cast<size_t>(max), absl::ToChronoNanoseconds(idle),
+                      absl::ToChronoNanoseconds(drain)};
+}
+
+namespace {
+weft::Task<void> wait_for(weft::WaitGroup* wg) { co_await wg->wait(); }
+}  // namespace
+
+weft::Task<void> Connections::track(weft::SemaphoreGuard slot, weft::Task<void> conn) {
+  open_.add(1);  // now, not when the task first runs: drain() must see it
+  return run(std::move(slot), std::move(conn));
+}
+
+weft::Task<void> Connections::run(weft::SemaphoreGuard slot, weft::Task<void> conn) {
+  {
+    weft::SemaphoreGuard held = std::move(slot);
+    (void)co_await weft::cancel_on_stop(cancel_.get_token(), std::move(conn));
+  }  // the slot goes back before the count drops: after done(), drain() may return
+  open_.done();  // and *this may be gone: touch nothing after this line
+}
+
+weft::Task<void> Connections::drain(std::chrono::nanoseconds grace) {
+  absl::Status all_ended = co_await weft::timeout(grace, wait_for(&open_));
+  if (all_ended.ok()) co_return;
+  cancel_.request_stop();  // what is still open is cancelled...
+  co_await open_.wait();   // ...and gone once this returns
+}
+
+weft::Task<absl::StatusOr<size_t>> read_within(weft::TcpStream& s, void* buf, size_t len,
+                                                 std::chrono::nanoseconds idle) {
+  auto r = co_await weft::timeout(idle, s.read(buf, len));
+  if (!r.ok()) co_return r.status();
+  co_return *std::move(r);
+}
+
+weft::Task<absl::Status> write_all_within(weft::TcpStream& s, const void* buf, size_t len,
+                                          std::chrono::nanoseconds idle) {
+  auto r = co_await weft::timeout(idle, s.write_all(buf, len));
+  if (!r.ok()) co_return r.status();
+  co_return *std::move(r);
+}
+
+}  // namespace examples

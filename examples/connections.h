@@ -1,0 +1,90 @@
+// Connections: what the examples' servers use to bound their connections:
+// how many may be open at once, how long one may sit idle, and how they end
+// when the server shuts down.
+//
+// - A limit (--max_connections): the accept loop takes a slot before it
+//   accepts (`co_await conns.slot()`), so at the limit the server stops
+//   accepting until a connection ends; new clients wait in the kernel's
+//   listen backlog instead of being accepted and dropped (tokio's examples
+//   do the same with a Semaphore). Every accepted connection then has its
+//   fd, so the fd limit is not the thing that turns clients away.
+// - An idle limit (--idle_timeout): read_within / write_all_within fail with
+//   DeadlineExceeded when the peer sends nothing, or takes nothing, for
+//   that long; the connection task then returns and closes the socket.
+// - Shutdown: drain(grace) waits for the open connections to finish, at most
+//   `grace`, then cancels the rest (their frames are destroyed, closing
+//   their sockets) and waits for that.
+//
+// Requires: the Connections outlives drain() (called once, after the accept
+// loop has stopped); connections are started only through track().
+//
+// Example (echo_server.cc, http_hello.cc):
+//   examples::Connections conns(max_connections);
+//   for (;;) {
+//     weft::SemaphoreGuard slot = co_await conns.slot();
+//     auto conn = co_await listener.accept();
+//     ...
+//     weft::spawn(conns.track(std::move(slot), serve(std::move(conn->first)))).detach();
+//   }
+//   // on SIGTERM: cancel the accept loop, then
+//   co_await conns.drain(grace);
+#ifndef WEFT_EXAMPLES_CONNECTIONS_H_
+#define WEFT_EXAMPLES_CONNECTIONS_H_
+
+#include <chrono>
+#include <cstddef>
+#include <stop_token>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "weft.h"
+
+namespace examples {
+
+// The limits, from the flags every example server shares (defined in
+// connections.cc): --max_connections, --idle_timeout, --drain_timeout.
+struct ServerLimits {
+  size_t max_connections;
+  std::chrono::nanoseconds idle_timeout;   // nanoseconds::max(): none
+  std::chrono::nanoseconds drain_timeout;
+};
+
+// The flags' values, or InvalidArgument naming the flag that is out of range.
+absl::StatusOr<ServerLimits> server_limits_from_flags();
+
+class Connections {
+ public:
+  explicit Connections(size_t max_open) : slots_(max_open) {}
+
+  // A free slot; waits while max_open connections are open.
+  weft::Semaphore::AcquireAwaiter slot() { return slots_.acquire(); }
+
+  // The task to spawn for one connection: runs `conn` holding `slot`, and
+  // counts it open until it ends (or drain() cancels it).
+  weft::Task<void> track(weft::SemaphoreGuard slot, weft::Task<void> conn);
+
+  // Waits until every connection has ended, cancelling what is still open
+  // after `grace`.
+  weft::Task<void> drain(std::chrono::nanoseconds grace);
+
+ private:
+  weft::Task<void> run(weft::SemaphoreGuard slot, weft::Task<void> conn);
+
+  weft::Semaphore slots_;
+  weft::WaitGroup open_;      // one count per tracked connection
+  std::stop_source cancel_;   // drain() cancels what outlives the grace period
+};
+
+// Reads like s.read(), failing with DeadlineExceeded when nothing arrives
+// within `idle` (the read is cancelled; no byte is lost to the caller).
+weft::Task<absl::StatusOr<size_t>> read_within(weft::TcpStream& s, void* buf, size_t len,
+                                                 std::chrono::nanoseconds idle);
+
+// s.write_all(), failing with DeadlineExceeded when it takes longer than
+// `idle` (a peer that does not read).
+weft::Task<absl::Status> write_all_within(weft::TcpStream& s, const void* buf, size_t len,
+                                          std::chrono::nanoseconds idle);
+
+}  // namespace examples
+
+#endif  // WEFT_EXAMPLES_CONNECTIONS_H_

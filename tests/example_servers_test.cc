@@ -1,0 +1,242 @@
+// The example servers (examples/echo_server, examples/http_hello) run as
+// processes: an idle client is disconnected after --idle_timeout, at most
+// --max_connections are served at once, and SIGTERM makes them exit 0
+// (closing open connections after --drain_timeout).
+//
+// Plain blocking sockets with poll() on the client side: the servers are the
+// code under test. Waits that must end are bounded generously (kPatience);
+// the one check that something does NOT happen waits kQuiet.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr int kPatience = 30'000;  // ms: anything that must happen does so well within this
+constexpr int kQuiet = 500;        // ms: how long "nothing arrives" is watched
+
+// One example server, started with --port 0; its port is read from the
+// "listening on HOST:PORT" line it prints.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& binary, std::vector<std::string> args) {
+    int out[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+    args.insert(args.begin(), {binary, "--port=0"});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int err = ::posix_spawn(&pid_, binary.c_str(), &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(out[1]);
+    out_ = out[0];
+    REQUIRE(err == 0);
+    const std::string line = read_line();
+    INFO("first line: " << line);
+    const size_t colon = line.rfind(':');
+    REQUIRE(colon != std::string::npos);
+    port_ = static_cast<uint16_t>(std::stoi(line.substr(colon + 1)));
+    REQUIRE(port_ != 0);
+  }
+  ~ServerProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    ::close(out_);
+  }
+
+  uint16_t port() const { return port_; }
+
+  // Sends `sig` and returns the wait status once the process has exited.
+  int signal_and_wait(int sig) {
+    REQUIRE(::kill(pid_, sig) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid_, &status, 0) == pid_);
+    pid_ = -1;
+    return status;
+  }
+
+ private:
+  std::string read_line() {
+    std::string line;
+    char c;
+    for (;;) {
+      pollfd p{out_, POLLIN, 0};
+      REQUIRE(::poll(&p, 1, kPatience) == 1);
+      REQUIRE(::read(out_, &c, 1) == 1);
+      if (c == '\n') return line;
+      line += c;
+    }
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+  uint16_t port_ = 0;
+};
+
+struct Fd {
+  int fd;
+  ~Fd() { if (fd >= 0) ::close(fd); }
+};
+
+int connect_to(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  return fd;
+}
+
+void send_all(int fd, const std::string& s) {
+  REQUIRE(::send(fd, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()));
+}
+
+// What one recv() returns within `ms`: the bytes, "<eof>" (closed, or reset
+// by the server), or "<nothing>" (the time passed).
+std::string recv_within(int fd, int ms) {
+  pollfd p{fd, POLLIN, 0};
+  const int r = ::poll(&p, 1, ms);
+  REQUIRE(r >= 0);
+  if (r == 0) return "<nothing>";
+  char buf[4096];
+  const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  if (n == 0 || (n < 0 && errno == ECONNRESET)) return "<eof>";
+  REQUIRE(n > 0);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Reads until `want` bytes came (or EOF / kPatience).
+std::string recv_n(int fd, size_t want) {
+  std::string got;
+  while (got.size() < want) {
+    std::string part = recv_within(fd, kPatience);
+    if (part == "<eof>" || part == "<nothing>") return got + part;
+    got += part;
+  }
+  return got;
+}
+
+// Each server with one request and the reply it must produce.
+struct Example {
+  std::string binary;
+  std::string request;
+  std::string reply;
+};
+
+Example example(const std::string& name) {
+  if (name == "echo_server") return {"examples/echo_server", "ping", "ping"};
+  return {"examples/http_hello", "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!"};
+}
+
+TEST_CASE("an idle client is disconnected after --idle_timeout, not before", "[examples]") {
+  const Example ex = example(GENERATE(as<std::string>{}, "echo_server", "http_hello"));
+  INFO(ex.binary);
+  ServerProcess server(ex.binary, {"--idle_timeout=200ms"});
+  Fd idle{connect_to(server.port())};
+  const auto t0 = Clock::now();  // the server's clock for this connection starts later
+  CHECK(recv_within(idle.fd, kPatience) == "<eof>");
+  CHECK(Clock::now() - t0 >= milliseconds(200));
+
+  // A client that keeps talking is still served (the limit is per silence).
+  Fd busy{connect_to(server.port())};
+  for (int i = 0; i < 3; ++i) {
+    send_all(busy.fd, ex.request);
+    CHECK(recv_n(busy.fd, ex.reply.size()) == ex.reply);
+  }
+  CHECK(WIFEXITED(server.signal_and_wait(SIGTERM)));
+}
+
+TEST_CASE("--max_connections: the next client is served only once a slot frees",
+          "[examples]") {
+  const Example ex = example(GENERATE(as<std::string>{}, "echo_server", "http_hello"));
+  INFO(ex.binary);
+  ServerProcess server(ex.binary, {"--max_connections=2", "--idle_timeout=inf", "--drain_timeout=100ms"});
+  std::vector<int> open;
+  for (int i = 0; i < 2; ++i) {
+    open.push_back(connect_to(server.port()));
+    send_all(open.back(), ex.request);
+    REQUIRE(recv_n(open.back(), ex.reply.size()) == ex.reply);  // served: holds a slot
+  }
+  // The third connects (the kernel's backlog takes it) but is not served...
+  Fd third{connect_to(server.port())};
+  send_all(third.fd, ex.request);
+  CHECK(recv_within(third.fd, kQuiet) == "<nothing>");
+  // ...until one of the first two leaves.
+  ::close(open[0]);
+  CHECK(recv_n(third.fd, ex.reply.size()) == ex.reply);
+  ::close(open[1]);
+  CHECK(WIFEXITED(server.signal_and_wait(SIGTERM)));
+}
+
+TEST_CASE("SIGTERM: stop accepting, close what is open after --drain_timeout, exit 0",
+          "[examples]") {
+  const Example ex = example(GENERATE(as<std::string>{}, "echo_server", "http_hello"));
+  INFO(ex.binary);
+  SECTION("no connections") {
+    ServerProcess server(ex.binary, {});
+    const int status = server.signal_and_wait(SIGTERM);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  SECTION("an open, idle connection is closed and the server still exits 0") {
+    ServerProcess server(ex.binary, {"--drain_timeout=100ms", "--idle_timeout=inf"});
+    Fd client{connect_to(server.port())};
+    send_all(client.fd, ex.request);
+    REQUIRE(recv_n(client.fd, ex.reply.size()) == ex.reply);
+    const int status = server.signal_and_wait(SIGTERM);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(recv_within(client.fd, kPatience) == "<eof>");
+  }
+  SECTION("SIGINT too") {
+    ServerProcess server(ex.binary, {});
+    const int status = server.signal_and_wait(SIGINT);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+}
+
+TEST_CASE("out-of-range limits are refused with exit status 2", "[examples]") {
+  const Example ex = example(GENERATE(as<std::string>{}, "echo_server", "http_hello"));
+  for (const char* bad : {"--max_connections=0", "--idle_timeout=0s", "--drain_timeout=-1s"}) {
+    INFO(ex.binary << " " << bad);
+    pid_t pid;
+    std::vector<std::string> args{ex.binary, "--port=0", bad};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    REQUIRE(::posix_spawn(&pid, ex.binary.c_str(), nullptr, nullptr, argv.data(), environ) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+  }
+}
+
+}  // namespace
