@@ -22,6 +22,8 @@ PACKAGES=(
   librust-smol-dev  # smol 1.3 with async-executor, async-io (BTreeMap timers) and deps
   cargo             # Debian's cargo (pulls rustc): the image's rustup one is not guaranteed
   strace            # benches/syscalls.sh: syscalls per tcp_rtt round trip
+  clang             # fuzz/run.sh: libFuzzer targets need clang (Debian 12: clang 14)
+  libclang-rt-14-dev  # clang 14's sanitizer and libFuzzer runtimes (-fsanitize=fuzzer)
 )
 
 missing=()
