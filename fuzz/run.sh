@@ -46,8 +46,10 @@ for t in "${targets[@]}"; do
   "$CXX" "${flags[@]}" ${sources[$t]} $absl_libs -o "$bin"
   mkdir -p "$work/corpus_$t"
   echo "fuzz: $t for ${seconds} s"
-  # New inputs go to the scratch corpus; the seed corpus is only read.
-  if ! (cd "$work" && "$bin" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+  # New inputs go to the scratch corpus; the seed corpus is only read. One
+  # input runs in well under a second; -timeout is generous because a loaded CI
+  # machine once stalled a unit for 10 s.
+  if ! (cd "$work" && "$bin" -max_total_time="$seconds" -max_len=4096 -timeout=30 \
           -print_final_stats=1 "corpus_$t" "$OLDPWD/fuzz/corpus/$t" 2>&1 | tail -n 12); then
     echo "fuzz: $t FAILED (the input is in $work)" >&2
     status=1
