@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "base/deadline.h"
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -37,8 +39,8 @@ absl::StatusOr<ServerLimits> server_limits_from_flags() {
     return absl::InvalidArgumentError(absl::StrCat(
         "--drain_timeout: ", absl::FormatDuration(drain), " is not a finite duration >= 0"));
   }
-  // ToChronoNanoseconds saturates: "inf" becomes nanoseconds::max(), which
-  // weft::timeout treats as no deadline.
+  // ToChronoNanoseconds saturates: "inf" (or anything past ~292 years)
+  // becomes nanoseconds::max(), kNoIdleLimit.
   return ServerLimits{static_cast<size_t>(max), absl::ToChronoNanoseconds(idle),
                       absl::ToChronoNanoseconds(drain)};
 }
@@ -67,16 +69,23 @@ weft::Task<void> Connections::drain(std::chrono::nanoseconds grace) {
   co_await open_.wait();   // ...and gone once this returns
 }
 
-weft::Task<absl::StatusOr<size_t>> read_within(weft::TcpStream& s, void* buf, size_t len,
-                                                 std::chrono::nanoseconds idle) {
-  auto r = co_await weft::timeout(idle, s.read(buf, len));
+weft::Clock::time_point idle_deadline(std::chrono::nanoseconds idle) {
+  if (idle == kNoIdleLimit) return weft::Clock::time_point::max();
+  return weft::detail::deadline_after(idle);
+}
+
+weft::Task<absl::StatusOr<size_t>> read_by(weft::TcpStream& s, void* buf, size_t len,
+                                           weft::Clock::time_point deadline) {
+  if (deadline == weft::Clock::time_point::max()) co_return co_await s.read(buf, len);
+  auto r = co_await weft::timeout_at(deadline, s.read(buf, len));
   if (!r.ok()) co_return r.status();
   co_return *std::move(r);
 }
 
-weft::Task<absl::Status> write_all_within(weft::TcpStream& s, const void* buf, size_t len,
-                                          std::chrono::nanoseconds idle) {
-  auto r = co_await weft::timeout(idle, s.write_all(buf, len));
+weft::Task<absl::Status> write_all_by(weft::TcpStream& s, const void* buf, size_t len,
+                                      weft::Clock::time_point deadline) {
+  if (deadline == weft::Clock::time_point::max()) co_return co_await s.write_all(buf, len);
+  auto r = co_await weft::timeout_at(deadline, s.write_all(buf, len));
   if (!r.ok()) co_return r.status();
   co_return *std::move(r);
 }

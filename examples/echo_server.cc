@@ -46,7 +46,7 @@ weft::Task<void> echo(weft::TcpStream s, weft::SocketAddress peer,
   char buf[16 * 1024];
   size_t total = 0;
   for (;;) {
-    auto n = co_await examples::read_within(s, buf, sizeof buf, idle);
+    auto n = co_await examples::read_by(s, buf, sizeof buf, examples::idle_deadline(idle));
     if (!n.ok()) {
       std::fprintf(stderr, "%s: %s\n", peer.to_string().c_str(),
                    absl::IsDeadlineExceeded(n.status()) ? "idle for --idle_timeout, closing"
@@ -54,7 +54,7 @@ weft::Task<void> echo(weft::TcpStream s, weft::SocketAddress peer,
       co_return;
     }
     if (*n == 0) break;  // the client is done sending
-    absl::Status st = co_await examples::write_all_within(s, buf, *n, idle);
+    absl::Status st = co_await examples::write_all_by(s, buf, *n, examples::idle_deadline(idle));
     if (!st.ok()) {
       std::fprintf(stderr, "%s: %s\n", peer.to_string().c_str(),
                    absl::IsDeadlineExceeded(st) ? "not reading for --idle_timeout, closing"

@@ -10,8 +10,9 @@
 // accepting, give open connections --drain_timeout, close the rest.
 //
 // Limits (connections.h): at most --max_connections open (at the limit it
-// stops accepting until one ends); a connection that sends no byte, or takes
-// none of ours, for --idle_timeout is closed.
+// stops accepting until one ends); a connection is closed when a request
+// does not arrive in full within --idle_timeout of the previous response
+// (or of the accept), or a response is not taken within --idle_timeout.
 //
 // Threads: an Executor with --threads N workers: this thread and N - 1
 // more, each calling ex.run(...). One task per connection.
@@ -57,22 +58,28 @@ weft::Task<void> serve_http(weft::TcpStream s, std::chrono::nanoseconds idle) {
   (void)s.set_nodelay(true);  // responses are small: send each batch at once
   RequestBuffer in;           // in the task's frame
   std::string out;
+  // Each request (and the wait for it) gets --idle_timeout in all, counted
+  // from the previous response: a client that trickles its header in byte
+  // by byte cannot hold the connection past it.
+  auto deadline = examples::idle_deadline(idle);
   for (;;) {
     // Answer every complete request in the buffer, then write once.
     const bool close_after = in.answer(out);
     if (!out.empty()) {
-      absl::Status st = co_await examples::write_all_within(s, out.data(), out.size(), idle);
+      absl::Status st = co_await examples::write_all_by(s, out.data(), out.size(),
+                                                        examples::idle_deadline(idle));
       out.clear();
       if (!st.ok()) co_return;
+      deadline = examples::idle_deadline(idle);  // the next request's turn
     }
     if (close_after) co_return;
     if (!in.make_room()) {  // one request head fills the whole buffer
-      (void)co_await examples::write_all_within(s, kHeadTooLarge.data(), kHeadTooLarge.size(),
-                                                idle);
+      (void)co_await examples::write_all_by(s, kHeadTooLarge.data(), kHeadTooLarge.size(),
+                                            examples::idle_deadline(idle));
       co_return;
     }
-    auto n = co_await examples::read_within(s, in.read_at(), in.read_room(), idle);
-    if (!n.ok() || *n == 0) co_return;  // error, idle for too long, or the client closed
+    auto n = co_await examples::read_by(s, in.read_at(), in.read_room(), deadline);
+    if (!n.ok() || *n == 0) co_return;  // error, past the deadline, or the client closed
     in.did_read(*n);
   }
 }

@@ -172,6 +172,26 @@ TEST_CASE("an idle client is disconnected after --idle_timeout, not before", "[e
   CHECK(WIFEXITED(server.signal_and_wait(SIGTERM)));
 }
 
+TEST_CASE("http_hello: a request trickled in byte by byte gets --idle_timeout in all",
+          "[examples]") {
+  ServerProcess server("examples/http_hello", {"--idle_timeout=500ms"});
+  Fd slow{connect_to(server.port())};
+  const std::string head = "GET / HTTP/1.1\r\nX-Pad: ";
+  send_all(slow.fd, head);
+  // One more header byte every 100 ms (the poll is the pace), never ending
+  // the head: each read brings a byte, so only a per-request deadline ends it.
+  std::string seen = "<nothing>";
+  const auto t0 = Clock::now();
+  for (int i = 0; i < kPatience / 100 && seen == "<nothing>"; ++i) {
+    if (::send(slow.fd, "a", 1, MSG_NOSIGNAL) != 1) break;  // reset: the server closed
+    seen = recv_within(slow.fd, 100);
+  }
+  if (seen == "<nothing>") seen = recv_within(slow.fd, kPatience);
+  CHECK(seen == "<eof>");
+  CHECK(Clock::now() - t0 < milliseconds(kPatience));
+  CHECK(WIFEXITED(server.signal_and_wait(SIGTERM)));
+}
+
 TEST_CASE("--max_connections: the next client is served only once a slot frees",
           "[examples]") {
   const Example ex = example(GENERATE(as<std::string>{}, "echo_server", "http_hello"));
