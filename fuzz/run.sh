@@ -23,8 +23,12 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then targets=(socket_address unix_address http_framing); fi
 
 CXX="${CXX:-clang++}"
-work="${FUZZ_WORK:-$(mktemp -d)}"
-mkdir -p "$work"
+if [ -n "${FUZZ_WORK:-}" ]; then
+  work="$FUZZ_WORK"
+  mkdir -p "$work"
+else
+  work=$(mktemp -d)  # removed at the end unless a target failed
+fi
 
 # Debian's abseil (g++-built shared libraries, not instrumented: only weft's
 # own code and the target carry the fuzzer's coverage and ASan/UBSan checks).
@@ -55,4 +59,5 @@ for t in "${targets[@]}"; do
     status=1
   fi
 done
+if [ "$status" -eq 0 ] && [ -z "${FUZZ_WORK:-}" ]; then rm -rf "$work"; fi
 exit "$status"
