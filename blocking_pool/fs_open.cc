@@ -33,6 +33,14 @@ absl::StatusOr<OpenedFile> open_no_wait(const std::filesystem::path& path, int f
                                         std::string_view op, DeviceMode devices) {
   OpenedFile f;
   f.fd = UniqueFd(::open(path.c_str(), flags | O_NONBLOCK | O_CLOEXEC, mode));
+  if (!f.fd && errno == EWOULDBLOCK) {
+    // A file lease (F_SETLEASE: Samba, NFS servers) held against this
+    // open: non-blocking, open(2) refuses instead of waiting for the
+    // holder to let go, which the kernel bounds by lease-break-time (45 s
+    // by default). A FIFO never answers EWOULDBLOCK, so waiting here waits
+    // for the lease only.
+    f.fd = UniqueFd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+  }
   if (!f.fd) {
     const int err = errno;
     // ENXIO: a FIFO opened for writing with no reader, or a socket. Say

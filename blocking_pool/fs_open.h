@@ -7,7 +7,9 @@
 // timeout around the job cannot free it (~500 such calls exhaust the
 // pool). Every fs:: call that opens a path goes through here instead:
 // 1. open with O_NONBLOCK, which never waits (a FIFO opened for writing
-//    with no reader fails at once with ENXIO, as does a socket);
+//    with no reader fails at once with ENXIO, as does a socket); only a
+//    file lease held by another process (EWOULDBLOCK) is waited for, with
+//    a blocking open, which the kernel's lease-break-time bounds;
 // 2. fstat the descriptor (not the path: no race with a rename);
 // 3. a stream (FIFO or socket) is refused: InvalidArgument, naming
 //    Async<T> and Unblock<BlockingFd>, which wait without holding a pool
