@@ -48,7 +48,7 @@ TEST_CASE("quote_bounded_ends keeps both ends of a long value", "[c_string]") {
   CHECK(quote_bounded_ends("/a/b.txt", 16) == "\"/a/b.txt\"");
   const std::string path = "/" + std::string(100'000, 'd') + "/name\n.txt";
   const std::string q = quote_bounded_ends(path, 32);
-  CHECK(q == "\"/" + std::string(15, 'd') + "\"...\"" + std::string(5, 'd') + "/name\\n.txt\"");
+  CHECK(q == "\"/" + std::string(15, 'd') + "\"...\"" + std::string(6, 'd') + "/name\\n.txt\"");
   const std::string nuls(100'000, '\x01');
   CHECK(quote_bounded_ends(nuls, 32).size() <= 4 * 32 + 7);
 }
