@@ -12,7 +12,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstring>
+#include <thread>
 #include <filesystem>
 #include <string>
 
@@ -150,4 +153,46 @@ TEST_CASE("devices that never wait are still read and written", "[fs][stream]") 
   CHECK(*n == 100);
   CHECK(buf == std::string(100, '\0'));
   CHECK(weft::block_on(f->close()).ok());
+}
+
+namespace {
+std::atomic<bool> lease_break_signalled{false};
+// Safety: only a lock-free atomic store, which is async-signal-safe.
+void on_lease_break(int) {
+  lease_break_signalled.store(true, std::memory_order_relaxed);  // read by the test's wait loop
+}
+}  // namespace
+
+TEST_CASE("a file lease held against an open is waited for, not reported as an error",
+          "[fs][stream]") {
+  // A non-blocking open of a leased file fails with EWOULDBLOCK; open_no_wait
+  // then waits for the lease (which the kernel bounds) with a blocking open.
+  TempDir tmp;
+  const auto p = tmp / "leased";
+  weft_test::write_file(p, "old");
+  int holder = ::open(p.c_str(), O_RDONLY);
+  REQUIRE(holder >= 0);
+  struct sigaction sa {}, old {};
+  sa.sa_handler = on_lease_break;
+  REQUIRE(::sigaction(SIGIO, &sa, &old) == 0);
+  if (::fcntl(holder, F_SETLEASE, F_RDLCK) != 0) {
+    ::sigaction(SIGIO, &old, nullptr);
+    ::close(holder);
+    WARN("skipped: no file leases here");
+    return;
+  }
+  lease_break_signalled.store(false, std::memory_order_relaxed);  // no pairing: before the job
+  auto job = fs::write(p, std::string("new"));  // a writer breaks the read lease
+  // The kernel signals the holder when the open asks for the lease; the
+  // holder then lets go, as a lease holder must.
+  while (!lease_break_signalled.load(std::memory_order_relaxed)) {  // set by on_lease_break
+    std::this_thread::yield();
+  }
+  REQUIRE(::fcntl(holder, F_SETLEASE, F_UNLCK) == 0);
+  absl::Status st = job.wait();
+  INFO(st.ToString());
+  CHECK(st.ok());
+  CHECK(weft_test::read_file(p) == "new");
+  ::sigaction(SIGIO, &old, nullptr);
+  ::close(holder);
 }
