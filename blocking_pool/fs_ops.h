@@ -36,7 +36,9 @@
 
 namespace weft::fs {
 
-// No limit given: a regular file is read whole, whatever its size.
+// The max_bytes of read(path): no limit of the caller's. A regular file is
+// then read whole, whatever its size; anything else stops at
+// kUnsizedReadLimit.
 inline constexpr size_t kNoReadLimit = ~size_t{0};
 // The most bytes read() gathers, without a limit given, from a file whose
 // size fstat(2) does not tell: a device (/dev/zero never ends) or a procfs
