@@ -89,7 +89,9 @@ class Copier {
       if (::fstat(in_, &st) != 0) return errno_error(errno, "stat", from_);
       move_to(std::max(pos_, static_cast<uint64_t>(st.st_size)));
     }
-    if (::ftruncate(out_, static_cast<off_t>(pos_)) != 0) return errno_error(errno, "truncate", to_);
+    if (::ftruncate(out_, static_cast<off_t>(pos_)) != 0) {
+      return errno_error(errno, "truncate", to_);
+    }
     report();
     return CopyOutcome{pos_, method_};
   }

@@ -35,7 +35,8 @@ absl::Status over_limit(const std::filesystem::path& path, size_t limit) {
 template <class Buffer>
 absl::StatusOr<Buffer> read_file(const std::filesystem::path& path, size_t limit) {
   if (absl::Status st = check_path("read", path); !st.ok()) return st;
-  absl::StatusOr<OpenedFile> file = open_no_wait(path, O_RDONLY, 0, "read", DeviceMode::kNonBlocking);
+  absl::StatusOr<OpenedFile> file =
+      open_no_wait(path, O_RDONLY, 0, "read", DeviceMode::kNonBlocking);
   if (!file.ok()) return file.status();
   const int fd = file->fd.get();
   const struct stat& st = file->st;

@@ -127,7 +127,8 @@ void std_sparse_copy(const Setup& s) {
     must(hole >= 0, "SEEK_HOLE");
     loff_t in_off = data, out_off = data;
     while (in_off < hole) {
-      ssize_t n = ::copy_file_range(in, &in_off, out, &out_off, static_cast<size_t>(hole - in_off), 0);
+      ssize_t n =
+          ::copy_file_range(in, &in_off, out, &out_off, static_cast<size_t>(hole - in_off), 0);
       must(n > 0, "copy_file_range");
     }
     pos = hole;
