@@ -16,6 +16,13 @@ std::string quote_bounded(std::string_view value) {
                       cut ? "..." : "");
 }
 
+std::string quote_bounded_ends(std::string_view value, size_t limit) {
+  if (value.size() <= limit) return absl::StrCat("\"", absl::CHexEscape(av(value)), "\"");
+  const size_t half = limit / 2;
+  return absl::StrCat("\"", absl::CHexEscape(av(value.substr(0, half))), "\"...\"",
+                      absl::CHexEscape(av(value.substr(value.size() - half))), "\"");
+}
+
 absl::Status check_c_string(std::string_view where, std::string_view what, std::string_view value) {
   const size_t nul = value.find('\0');
   if (nul == std::string_view::npos) return absl::OkStatus();

@@ -16,6 +16,10 @@
 //   error message: at most kQuoteLimit bytes of it, C-escaped (NUL, control
 //   bytes, quotes, bytes >= 0x80), with "..." when cut. The raw input never
 //   goes into the message.
+// - quote_bounded_ends(value, limit) is the same rendering for input whose
+//   end matters as much as its start (a path: its file name is at the end):
+//   at most `limit` bytes, the first and the last limit/2 of a longer value
+//   joined by "...".
 //
 // Example:
 //   if (absl::Status st = weft::detail::check_c_string("fs::read", "path", p.native());
@@ -36,6 +40,7 @@ namespace weft::detail {
 inline constexpr size_t kQuoteLimit = 64;
 
 std::string quote_bounded(std::string_view value);
+std::string quote_bounded_ends(std::string_view value, size_t limit);
 
 absl::Status check_c_string(std::string_view where, std::string_view what, std::string_view value);
 

@@ -42,3 +42,13 @@ TEST_CASE("quote_bounded escapes control bytes and bounds the length", "[c_strin
   const std::string nuls(100'000, '\0');
   CHECK(quote_bounded(nuls).size() <= 4 * kQuoteLimit + 5);
 }
+
+TEST_CASE("quote_bounded_ends keeps both ends of a long value", "[c_string]") {
+  using weft::detail::quote_bounded_ends;
+  CHECK(quote_bounded_ends("/a/b.txt", 16) == "\"/a/b.txt\"");
+  const std::string path = "/" + std::string(100'000, 'd') + "/name\n.txt";
+  const std::string q = quote_bounded_ends(path, 32);
+  CHECK(q == "\"/" + std::string(15, 'd') + "\"...\"" + std::string(6, 'd') + "/name\\n.txt\"");
+  const std::string nuls(100'000, '\x01');
+  CHECK(quote_bounded_ends(nuls, 32).size() <= 4 * 32 + 7);
+}

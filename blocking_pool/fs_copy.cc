@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "blocking_pool/fs_error.h"
+#include "blocking_pool/fs_open.h"
 #include "blocking_pool/unblock.h"
 #include "blocking_pool/unique_fd.h"
 
@@ -33,91 +34,181 @@ bool kernel_refused(int err) {
          err == ENOTSUP || err == EBADF || err == ETXTBSY;
 }
 
+// Where a run of the copy stops: at the end of the source, whatever it is.
+constexpr uint64_t kToEnd = ~uint64_t{0};
+
+// Moves source bytes [pos_, end) to the destination, one run at a time,
+// down the copy_file_range -> sendfile -> read/write chain. The source
+// (a regular file) is read at explicit offsets. A regular destination is
+// written at the same offsets, so a run that starts after a skipped hole
+// leaves that hole in the destination; any other destination (a device)
+// is written as a stream, at its own position.
 class Copier {
  public:
-  Copier(int in, int out, uint64_t total, const std::filesystem::path& from,
-         const std::filesystem::path& to, const CopyProgressFn& on_progress)
-      : in_(in), out_(out), total_(total), from_(from), to_(to), on_progress_(on_progress) {}
+  Copier(int in, int out, bool out_regular, uint64_t total, const std::filesystem::path& from,
+         const std::filesystem::path& to, const CopyProgressFn& on_progress, CopyMethod first)
+      : in_(in),
+        out_(out),
+        positional_(out_regular),
+        total_(total),
+        from_(from),
+        to_(to),
+        on_progress_(on_progress),
+        method_(first) {}
 
-  absl::StatusOr<CopyOutcome> run(CopyMethod method) {
-    for (;;) {
-      Step step = method == CopyMethod::kCopyFileRange ? kernel_copy(true)
-                  : method == CopyMethod::kSendfile    ? kernel_copy(false)
-                                                       : read_write();
-      if (!step.status.ok()) return step.status;
-      if (step.done) break;
-      // Refused (or nothing at offset 0): fall back, continuing from the
-      // current offsets of both files.
-      method = method == CopyMethod::kCopyFileRange && !step.empty_source ? CopyMethod::kSendfile
-                                                                           : CopyMethod::kReadWrite;
+  // Every byte, holes as zeros: for a destination that is not a regular
+  // file, and for sources that report size 0 (procfs).
+  absl::StatusOr<CopyOutcome> run_all() {
+    if (absl::Status st = copy_run(kToEnd); !st.ok()) return st;
+    report();
+    return CopyOutcome{pos_, method_};
+  }
+
+  // Data extents only (SEEK_DATA/SEEK_HOLE), then ftruncate to the
+  // source's size: the holes stay holes. A file system without extent
+  // information reports the whole file as data (Linux's generic lseek), and
+  // one that refuses SEEK_DATA outright is copied as run_all does.
+  absl::StatusOr<CopyOutcome> run_sparse() {
+    while (!eof_) {
+      const off_t data = ::lseek(in_, static_cast<off_t>(pos_), SEEK_DATA);
+      if (data < 0) {
+        if (errno == ENXIO) break;  // no data from pos_ on: a hole to the end
+        if (pos_ != 0) return errno_error(errno, "seek", from_);
+        if (absl::Status st = copy_run(kToEnd); !st.ok()) return st;
+        break;
+      }
+      off_t hole = ::lseek(in_, data, SEEK_HOLE);
+      if (hole < 0) return errno_error(errno, "seek", from_);
+      move_to(static_cast<uint64_t>(data));
+      if (absl::Status st = copy_run(static_cast<uint64_t>(hole)); !st.ok()) return st;
+    }
+    // The size: where the source ended if a run met its end; otherwise its
+    // size now (it may end in a hole, which no run wrote).
+    if (!eof_) {
+      struct stat st;
+      if (::fstat(in_, &st) != 0) return errno_error(errno, "stat", from_);
+      move_to(std::max(pos_, static_cast<uint64_t>(st.st_size)));
+    }
+    if (::ftruncate(out_, static_cast<off_t>(pos_)) != 0) {
+      return errno_error(errno, "truncate", to_);
     }
     report();
-    return CopyOutcome{copied_, method};
+    return CopyOutcome{pos_, method_};
   }
 
  private:
   struct Step {
     absl::Status status;
-    bool done = false;          // copied to the end
+    bool done = false;          // copied to `end` or to the end of the source
     bool empty_source = false;  // the kernel saw no data at offset 0
   };
 
   size_t chunk() const { return on_progress_ ? kProgressChunk : kWholeChunk; }
   void report() {
-    if (on_progress_) on_progress_(CopyProgress{copied_, total_});
+    if (on_progress_) on_progress_(CopyProgress{pos_, total_});
+  }
+  // Advances the source position (over copied bytes or a skipped hole),
+  // reporting progress every kProgressChunk before the end.
+  void move_to(uint64_t pos) {
+    const uint64_t before = pos_;
+    pos_ = pos;
+    if (on_progress_ && pos_ < total_ && pos_ / kProgressChunk != before / kProgressChunk) {
+      report();
+    }
   }
 
-  Step kernel_copy(bool range) {
+  // One run, falling back down the chain while the kernel refuses.
+  absl::Status copy_run(uint64_t end) {
     for (;;) {
-      ssize_t n = range ? ::copy_file_range(in_, nullptr, out_, nullptr, chunk(), 0)
-                        : ::sendfile(out_, in_, nullptr, chunk());
+      Step step = method_ == CopyMethod::kCopyFileRange ? kernel_copy(true, end)
+                  : method_ == CopyMethod::kSendfile    ? kernel_copy(false, end)
+                                                        : read_write(end);
+      if (!step.status.ok()) return step.status;
+      if (step.done) return absl::OkStatus();
+      // Refused (or nothing at offset 0): fall back, from pos_.
+      method_ = method_ == CopyMethod::kCopyFileRange && !step.empty_source
+                    ? CopyMethod::kSendfile
+                    : CopyMethod::kReadWrite;
+    }
+  }
+
+  absl::Status fail(int err, const char* op, bool writing) {
+    if (err == EAGAIN) return would_block_error(op, to_);
+    return writing ? errno_error(err, op, to_) : errno_error(err, op, from_, to_);
+  }
+
+  Step kernel_copy(bool range, uint64_t end) {
+    while (pos_ < end) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk(), end - pos_));
+      ssize_t n;
+      if (range) {
+        loff_t in_off = static_cast<loff_t>(pos_), out_off = in_off;
+        n = ::copy_file_range(in_, &in_off, out_, positional_ ? &out_off : nullptr, want, 0);
+      } else {
+        // sendfile writes at the destination's own position.
+        if (positional_ && ::lseek(out_, static_cast<off_t>(pos_), SEEK_SET) < 0) {
+          return Step{errno_error(errno, "seek", to_)};
+        }
+        off_t in_off = static_cast<off_t>(pos_);
+        n = ::sendfile(out_, in_, &in_off, want);
+      }
       if (n > 0) {
-        copied_ += static_cast<uint64_t>(n);
-        if (on_progress_ && copied_ < total_) report();
+        move_to(pos_ + static_cast<uint64_t>(n));
         continue;
       }
       if (n == 0) {
-        // End of file, unless nothing at all came out: procfs and sysfs
-        // files (size 0) need a plain read to show their contents.
-        if (copied_ == 0) return Step{absl::OkStatus(), false, true};
+        // The end of the source, unless nothing at all came out: procfs
+        // and sysfs files need a plain read to show their contents.
+        if (pos_ == 0) return Step{absl::OkStatus(), false, true};
+        eof_ = true;
         return Step{absl::OkStatus(), true};
       }
       if (errno == EINTR) continue;
       if (kernel_refused(errno)) return Step{};
-      return Step{errno_error(errno, range ? "copy_file_range" : "sendfile", from_, to_)};
+      return Step{fail(errno, range ? "copy_file_range" : "sendfile", false)};
     }
+    return Step{absl::OkStatus(), true};
   }
 
-  Step read_write() {
+  Step read_write(uint64_t end) {
     auto buf = std::make_unique_for_overwrite<char[]>(kReadWriteChunk);
-    for (;;) {
-      ssize_t n = ::read(in_, buf.get(), kReadWriteChunk);
+    while (pos_ < end) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(kReadWriteChunk, end - pos_));
+      ssize_t n = ::pread(in_, buf.get(), want, static_cast<off_t>(pos_));
       if (n < 0) {
         if (errno == EINTR) continue;
         return Step{errno_error(errno, "read", from_)};
       }
-      if (n == 0) return Step{absl::OkStatus(), true};
+      if (n == 0) {
+        eof_ = true;
+        return Step{absl::OkStatus(), true};
+      }
       for (ssize_t off = 0; off < n;) {
-        ssize_t w = ::write(out_, buf.get() + off, static_cast<size_t>(n - off));
+        const size_t len = static_cast<size_t>(n - off);
+        ssize_t w = positional_
+                        ? ::pwrite(out_, buf.get() + off, len, static_cast<off_t>(pos_) + off)
+                        : ::write(out_, buf.get() + off, len);
         if (w < 0) {
           if (errno == EINTR) continue;
-          return Step{errno_error(errno, "write", to_)};
+          return Step{fail(errno, "write", true)};
         }
         off += w;
       }
-      uint64_t before = copied_;
-      copied_ += static_cast<uint64_t>(n);
-      if (on_progress_ && copied_ / kProgressChunk != before / kProgressChunk) report();
+      move_to(pos_ + static_cast<uint64_t>(n));
     }
+    return Step{absl::OkStatus(), true};
   }
 
   const int in_;
   const int out_;
+  const bool positional_;  // the destination is a regular file
   const uint64_t total_;
   const std::filesystem::path& from_;
   const std::filesystem::path& to_;
   const CopyProgressFn& on_progress_;
-  uint64_t copied_ = 0;
+  CopyMethod method_;
+  uint64_t pos_ = 0;   // source offset copied (or skipped, in a hole) up to
+  bool eof_ = false;   // a run met the end of the source
 };
 
 }  // namespace
@@ -129,33 +220,36 @@ absl::StatusOr<CopyOutcome> copy_now(const std::filesystem::path& from,
   // opened for nothing, nor a refused `from` create `to`.
   if (absl::Status st = check_path("copy", from); !st.ok()) return st;
   if (absl::Status st = check_path("copy", to); !st.ok()) return st;
-  UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) return errno_error(errno, "open", from);
-  struct stat src;
-  if (::fstat(in.get(), &src) != 0) return errno_error(errno, "stat", from);
+  absl::StatusOr<OpenedFile> in = open_no_wait(from, O_RDONLY, 0, "copy", DeviceMode::kNonBlocking);
+  if (!in.ok()) return in.status();
+  const struct stat& src = in->st;
   if (S_ISDIR(src.st_mode)) return errno_error(EISDIR, "copy", from);
   if (!S_ISREG(src.st_mode)) {
     return path_error(absl::StatusCode::kInvalidArgument, "copy", from, "not a regular file");
   }
-  const mode_t mode = src.st_mode & 07777;
-  // Not O_TRUNC yet: if `to` is `from`, truncating would destroy the source.
-  UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, mode));
-  if (!out) return errno_error(errno, "open", to);
-  struct stat dst;
-  if (::fstat(out.get(), &dst) != 0) return errno_error(errno, "stat", to);
+  // As cp without -p: a new destination is created with the source's
+  // permission bits less setuid, setgid and sticky, and the kernel applies
+  // the umask; an existing one keeps its mode and owner. Not O_TRUNC yet:
+  // if `to` is `from`, truncating would destroy the source.
+  absl::StatusOr<OpenedFile> out =
+      open_no_wait(to, O_WRONLY | O_CREAT, src.st_mode & 0777, "copy", DeviceMode::kNonBlocking);
+  if (!out.ok()) return out.status();
+  const struct stat& dst = out->st;
   if (dst.st_dev == src.st_dev && dst.st_ino == src.st_ino) {
     return path_error(absl::StatusCode::kInvalidArgument, "copy", from,
                       "source and destination are the same file");
   }
-  if (::ftruncate(out.get(), 0) != 0) return errno_error(errno, "truncate", to);
-  if ((dst.st_mode & 07777) != mode && ::fchmod(out.get(), mode) != 0) {
-    return errno_error(errno, "chmod", to);
-  }
+  // Only a regular file has a size to cut: /dev/null and other devices
+  // are written as they are (ftruncate fails there with EINVAL).
+  const bool out_regular = S_ISREG(dst.st_mode);
+  if (out_regular && ::ftruncate(out->fd.get(), 0) != 0) return errno_error(errno, "truncate", to);
 
-  Copier copier(in.get(), out.get(), static_cast<uint64_t>(src.st_size), from, to, on_progress);
-  absl::StatusOr<CopyOutcome> outcome = copier.run(first);
+  Copier copier(in->fd.get(), out->fd.get(), out_regular, static_cast<uint64_t>(src.st_size), from,
+                to, on_progress, first);
+  absl::StatusOr<CopyOutcome> outcome =
+      out_regular && src.st_size > 0 ? copier.run_sparse() : copier.run_all();
   if (!outcome.ok()) return outcome;
-  if (int err = out.close()) return errno_error(err, "close", to);
+  if (int err = out->fd.close()) return errno_error(err, "close", to);
   return outcome;
 }
 

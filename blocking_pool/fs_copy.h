@@ -1,23 +1,44 @@
-// fs::copy: copies a regular file's contents and permission bits, in the
-// kernel when it can, as one job on the blocking pool.
+// fs::copy: copies a regular file's contents, in the kernel when it can,
+// as one job on the blocking pool, keeping its holes.
 //
 // What it is for: copying files from a task as fast as a synchronous copy.
 // Tokio's io::copy between files is ~6x slower than std's because every
 // small read and write hops threads; here the whole copy is one job.
 //
-// How: copy_file_range(2) (in-kernel, reflinks on file systems that can),
-// falling back to sendfile(2) when the kernel or the file systems refuse
-// (EXDEV, EINVAL, EOPNOTSUPP, ENOSYS), then to a read/write loop with a
-// 1 MiB buffer. A source whose copy_file_range returns nothing at offset 0
-// (procfs, sysfs: files that report size 0) goes straight to read/write.
+// How: the source's data extents (SEEK_DATA/SEEK_HOLE) are copied to the
+// same offsets of the destination and the holes between them skipped; a
+// final ftruncate(2) gives the destination the source's size, so a sparse
+// file stays sparse (as cp does; a 1 GiB file with a few KiB of data copies
+// in microseconds). Each extent goes through copy_file_range(2) (in-kernel,
+// reflinks on file systems that can), falling back to sendfile(2) when the
+// kernel or the file systems refuse (EXDEV, EINVAL, EOPNOTSUPP, ENOSYS),
+// then to a pread/write loop with a 1 MiB buffer. A source whose
+// copy_file_range returns nothing at offset 0 (procfs, sysfs: files that
+// report a size they do not have) goes straight to read/write. A
+// destination that is not a regular file (/dev/null, a disk) gets every
+// byte, holes as zeros, and is neither truncated nor resized.
 //
-// Requires: `from` is a regular file (or a link to one). `to` is created
-// (mode of `from`) or truncated; it must not be the same file as `from`.
-// Guarantees: returns the number of bytes copied; `to` gets `from`'s
-// permission bits. Errors as in fs_error.h; InvalidArgument when `from` is
-// not a regular file or is `to`. With a progress callback, it is called on
-// the pool thread after every kProgressChunk (8 MiB) copied and at the end;
-// keep it short (it delays the copy) and thread-safe.
+// Requires: `from` is a regular file (or a link to one); `to` must not be
+// the same file as `from`, nor a FIFO or socket.
+// Guarantees:
+// - Returns the source's size: the bytes the destination now holds (holes
+//   included); for a device destination, the bytes written to it.
+// - What is copied: the contents only. A new `to` is created with `from`'s
+//   permission bits less setuid, setgid and sticky, and the umask applies
+//   (cp without -p does the same; Rust's fs::copy ignores the umask). An
+//   existing `to` is truncated and keeps its own mode, owner, ACLs and
+//   times. Nothing else (owner, times, xattrs) is copied.
+// - Nothing waits for a peer: both files are opened with O_NONBLOCK
+//   (fs_open.h). A FIFO or socket on either side is refused with
+//   InvalidArgument, naming Async<T>/Unblock<T>; Rust's fs::copy would
+//   block in open(2) waiting for the FIFO's other end, holding a pool
+//   thread for ever. A device destination that would block (a terminal
+//   under flow control) fails with Unavailable.
+// - Errors as in fs_error.h; InvalidArgument when `from` is not a regular
+//   file or is `to`. With a progress callback, it is called on the pool
+//   thread each time the copy passes a kProgressChunk (8 MiB) boundary of
+//   the source (skipped holes count) and at the end with copied == total;
+//   keep it short (it delays the copy) and thread-safe.
 //
 // Example:
 //   auto n = co_await weft::fs::copy("big.iso", "/mnt/usb/big.iso",

@@ -6,9 +6,15 @@
 
 namespace weft::fs::detail {
 namespace {
+// Bytes of a path quoted in a message: a whole ordinary path (a deep one
+// in a build sandbox is ~200 bytes); a longer one keeps its first and last
+// 128 bytes, so a megabyte of hostile path gives a message of ~1 KiB.
+constexpr size_t kPathQuoteLimit = 256;
 // Debian's abseil is built with its own absl::string_view (not an alias of
 // std::string_view), so messages are put together as std::string.
-std::string quoted(const std::filesystem::path& p) { return "\"" + p.native() + "\""; }
+std::string quoted(const std::filesystem::path& p) {
+  return weft::detail::quote_bounded_ends(p.native(), kPathQuoteLimit);
+}
 }  // namespace
 
 absl::Status errno_error(int err, std::string_view op, const std::filesystem::path& path) {

@@ -7,6 +7,12 @@
 //   open "/tmp/missing.txt": No such file or directory
 //   rename "/a" to "/b": Permission denied
 //
+// A path is quoted bounded and escaped (base/c_string.h,
+// quote_bounded_ends): control bytes, quotes, backslashes and bytes >= 0x80
+// as C escapes (so "café" shows as "caf\xc3\xa9"), and a path longer than
+// 256 bytes as its first and last 128 joined by "...". Raw input never
+// reaches a message.
+//
 // Internal to blocking_pool/; the codes and messages are the public contract.
 #ifndef WEFT_BLOCKING_POOL_FS_ERROR_H_
 #define WEFT_BLOCKING_POOL_FS_ERROR_H_

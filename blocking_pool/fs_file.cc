@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "blocking_pool/fs_error.h"
+#include "blocking_pool/fs_open.h"
 #include "blocking_pool/unblock.h"
 
 namespace weft::fs {
@@ -36,7 +37,7 @@ int open_flags(const OpenOptions& o) {
   } else if (o.create) {
     flags |= O_CREAT;
   }
-  return flags | O_CLOEXEC;
+  return flags;  // open_no_wait adds O_NONBLOCK and O_CLOEXEC
 }
 
 absl::Status write_all(int fd, const std::byte* p, size_t n, const std::filesystem::path& path) {
@@ -111,9 +112,11 @@ BlockingJob<absl::StatusOr<File>> File::open(std::filesystem::path path, OpenOpt
                                 "neither read nor write access requested");
     }
     if (absl::Status st = detail::check_path("File::open", path); !st.ok()) return st;
-    int fd = ::open(path.c_str(), open_flags(options), options.mode);
-    if (fd < 0) return detail::errno_error(errno, "open", path);
-    return File(fd, std::move(path), options.read, options.write || options.append);
+    absl::StatusOr<detail::OpenedFile> file = detail::open_no_wait(
+        path, open_flags(options), options.mode, "File::open", detail::DeviceMode::kBlocking);
+    if (!file.ok()) return file.status();
+    return File(file->fd.release(), std::move(path), options.read,
+                options.write || options.append);
   });
 }
 

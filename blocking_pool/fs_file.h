@@ -102,6 +102,12 @@ struct FileJobResult {
 };
 }  // namespace detail
 
+// Opening never waits for a peer (fs_open.h): a FIFO or socket is refused
+// with InvalidArgument (use Async<T>, which waits without a thread, or
+// Unblock<T>), where Rust's and tokio's File::open block until the FIFO's
+// other end opens, holding a (pool) thread for ever if nobody comes. A
+// regular file, directory or device is then used in blocking mode: a
+// device read (a terminal) waits in its pool job as it would in Rust.
 class File {
  public:
   // Read-only.

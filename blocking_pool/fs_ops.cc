@@ -5,12 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "blocking_pool/fs_error.h"
+#include "blocking_pool/fs_open.h"
 #include "blocking_pool/unblock.h"
 #include "blocking_pool/unique_fd.h"
 
@@ -18,30 +21,49 @@ namespace weft::fs {
 namespace detail {
 namespace {
 
-// First read of a file whose size stat(2) does not know (procfs, pipes).
+// First read of a file whose size stat(2) does not know (procfs, devices).
 constexpr size_t kUnknownSizeChunk = 64 * 1024;
 
+absl::Status over_limit(const std::filesystem::path& path, size_t limit) {
+  return path_error(absl::StatusCode::kResourceExhausted, "read", path,
+                    "more than " + std::to_string(limit) +
+                        " bytes (the limit; read(path, max_bytes) takes a larger one, "
+                        "fs::File or Unblock<T> stream it)");
+}
+
+// `limit`: kNoReadLimit, or the most bytes the caller accepts.
 template <class Buffer>
-absl::StatusOr<Buffer> read_file(const std::filesystem::path& path) {
+absl::StatusOr<Buffer> read_file(const std::filesystem::path& path, size_t limit) {
   if (absl::Status st = check_path("read", path); !st.ok()) return st;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return errno_error(errno, "open", path);
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return errno_error(errno, "stat", path);
+  absl::StatusOr<OpenedFile> file =
+      open_no_wait(path, O_RDONLY, 0, "read", DeviceMode::kNonBlocking);
+  if (!file.ok()) return file.status();
+  const int fd = file->fd.get();
+  const struct stat& st = file->st;
+  // A regular file's size is known: read it whole, or refuse it at once.
+  // Anything else (a device, a procfs file reporting size 0) may never
+  // end (/dev/zero): it gets kUnsizedReadLimit unless the caller chose.
+  const bool sized = S_ISREG(st.st_mode) && st.st_size > 0;
+  if (limit == kNoReadLimit && !sized) limit = kUnsizedReadLimit;
+  if (sized && static_cast<uint64_t>(st.st_size) > limit) return over_limit(path, limit);
+  // Reading limit + 1 bytes shows whether there was more.
+  const size_t most = limit == kNoReadLimit ? limit : limit + 1;
   Buffer out;
-  // One read more than the size, to see the end (files may grow meanwhile,
-  // and procfs files report size 0).
-  size_t want = st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : kUnknownSizeChunk;
+  // One read more than the size, to see the end (files may grow meanwhile).
+  size_t want = sized ? static_cast<size_t>(st.st_size) + 1 : kUnknownSizeChunk;
   size_t len = 0;
   for (;;) {
+    want = std::min(want, most - len);
     if (out.size() - len < want) out.resize(len + want);
-    ssize_t n = ::read(fd.get(), out.data() + len, out.size() - len);
+    ssize_t n = ::read(fd, out.data() + len, want);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN) return would_block_error("read", path);
       return errno_error(errno, "read", path);
     }
     if (n == 0) break;
     len += static_cast<size_t>(n);
+    if (len > limit) return over_limit(path, limit);
     want = len < kUnknownSizeChunk ? kUnknownSizeChunk : len;  // grow geometrically
   }
   out.resize(len);
@@ -89,19 +111,23 @@ absl::Status remove_contents(UniqueFd dir, const std::filesystem::path& path) {
 
 }  // namespace
 
-absl::StatusOr<std::string> read_now(const std::filesystem::path& path) {
-  return read_file<std::string>(path);
+absl::StatusOr<std::string> read_now(const std::filesystem::path& path, size_t max_bytes) {
+  return read_file<std::string>(path, max_bytes);
 }
 
 absl::Status write_now(const std::filesystem::path& path, const void* data, size_t size) {
   if (absl::Status st = check_path("write", path); !st.ok()) return st;
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
-  if (!fd) return errno_error(errno, "open", path);
+  // O_TRUNC cuts a regular file and means nothing to a device.
+  absl::StatusOr<OpenedFile> file =
+      open_no_wait(path, O_WRONLY | O_CREAT | O_TRUNC, 0666, "write", DeviceMode::kNonBlocking);
+  if (!file.ok()) return file.status();
+  UniqueFd& fd = file->fd;
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
     ssize_t n = ::write(fd.get(), p, size);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN) return would_block_error("write", path);
       return errno_error(errno, "write", path);
     }
     p += n;
@@ -150,12 +176,23 @@ absl::Status remove_dir_all_now(const std::filesystem::path& path) {
 }  // namespace detail
 
 BlockingJob<absl::StatusOr<std::vector<std::byte>>> read(std::filesystem::path path) {
-  return unblock(
-      [path = std::move(path)] { return detail::read_file<std::vector<std::byte>>(path); });
+  return read(std::move(path), kNoReadLimit);
+}
+
+BlockingJob<absl::StatusOr<std::vector<std::byte>>> read(std::filesystem::path path,
+                                                         size_t max_bytes) {
+  return unblock([path = std::move(path), max_bytes] {
+    return detail::read_file<std::vector<std::byte>>(path, max_bytes);
+  });
 }
 
 BlockingJob<absl::StatusOr<std::string>> read_to_string(std::filesystem::path path) {
-  return unblock([path = std::move(path)] { return detail::read_now(path); });
+  return read_to_string(std::move(path), kNoReadLimit);
+}
+
+BlockingJob<absl::StatusOr<std::string>> read_to_string(std::filesystem::path path,
+                                                        size_t max_bytes) {
+  return unblock([path = std::move(path), max_bytes] { return detail::read_now(path, max_bytes); });
 }
 
 BlockingJob<absl::Status> write(std::filesystem::path path, std::string data) {

@@ -36,13 +36,39 @@
 
 namespace weft::fs {
 
-// The whole file's bytes.
+// The max_bytes of read(path): no limit of the caller's. A regular file is
+// then read whole, whatever its size; anything else stops at
+// kUnsizedReadLimit.
+inline constexpr size_t kNoReadLimit = ~size_t{0};
+// The most bytes read() gathers, without a limit given, from a file whose
+// size fstat(2) does not tell: a device (/dev/zero never ends) or a procfs
+// file (reports size 0). Far above any procfs or sysfs file; small enough
+// that a mistake costs 64 MiB, not the machine's memory.
+inline constexpr size_t kUnsizedReadLimit = size_t{64} << 20;
+
+// The whole file's bytes; read_to_string: as a string (bytes as they are,
+// no encoding check).
+// - A regular file is read whole (a file bigger than `max_bytes` is
+//   refused before a byte is read).
+// - Anything else is read until its end, at most `max_bytes`, or
+//   kUnsizedReadLimit if no limit is given.
+// - More than the limit: ResourceExhausted, `read "/dev/zero": more than
+//   67108864 bytes (the limit; ...)`. Stream such a file with fs::File.
+// - A FIFO or socket is refused (InvalidArgument; it is a stream: read it
+//   with Async<T> or Unblock<T>), and a device that would wait for input
+//   (a terminal) fails with Unavailable: no pool thread waits for a peer
+//   (fs_open.h). Rust's fs::read blocks there, possibly for ever.
 BlockingJob<absl::StatusOr<std::vector<std::byte>>> read(std::filesystem::path path);
-// The whole file as a string (bytes as they are: no encoding check).
+BlockingJob<absl::StatusOr<std::vector<std::byte>>> read(std::filesystem::path path,
+                                                         size_t max_bytes);
 BlockingJob<absl::StatusOr<std::string>> read_to_string(std::filesystem::path path);
+BlockingJob<absl::StatusOr<std::string>> read_to_string(std::filesystem::path path,
+                                                        size_t max_bytes);
 
 // Creates or truncates `path` (mode 0666 & ~umask) and writes all of
 // `data`. The string is moved into the job; the span's bytes are copied.
+// A FIFO or socket is refused and a device that would block fails with
+// Unavailable, as for read (a device such as /dev/null is written).
 BlockingJob<absl::Status> write(std::filesystem::path path, std::string data);
 BlockingJob<absl::Status> write(std::filesystem::path path, std::span<const std::byte> data);
 
@@ -70,7 +96,7 @@ BlockingJob<absl::StatusOr<std::filesystem::path>> canonicalize(std::filesystem:
 
 namespace detail {
 // The synchronous bodies of the jobs above, for use inside other jobs.
-absl::StatusOr<std::string> read_now(const std::filesystem::path& path);
+absl::StatusOr<std::string> read_now(const std::filesystem::path& path, size_t max_bytes);
 absl::Status write_now(const std::filesystem::path& path, const void* data, size_t size);
 absl::Status create_dir_all_now(const std::filesystem::path& path);
 absl::Status remove_dir_all_now(const std::filesystem::path& path);

@@ -1,7 +1,9 @@
 // file_copy SRC DST: copies a file with weft::fs::copy (copy_file_range in
 // the kernel, on the blocking pool) and shows a progress bar on stderr for
 // large files: bytes so far, MB/s, and the time left. Prints the time
-// taken at the end.
+// taken at the end. Like cp: a sparse file stays sparse, DST may be a
+// device (/dev/null), a new DST gets SRC's mode less setuid/setgid under
+// the umask; a FIFO on either side is refused instead of waited for.
 //
 //   bazel run -c opt //examples:file_copy -- /path/to/big.iso /tmp/copy.iso
 #include <unistd.h>

@@ -349,3 +349,64 @@ TEST_CASE("metadata and symlink_metadata", "[fs]") {
     check_message(denied.status(), hidden, "Permission denied");
   }
 }
+
+TEST_CASE("reads of endless files stop at a limit", "[fs][limit]") {
+  // Issue #14: read_to_string("/dev/zero") grew until bad_alloc.
+  TempDir tmp;
+  auto zero = run(fs::read_to_string("/dev/zero"));
+  INFO(zero.status().ToString());
+  CHECK(absl::IsResourceExhausted(zero.status()));
+  CHECK_THAT(std::string(zero.status().message()),
+             Catch::Contains("\"/dev/zero\": more than " + std::to_string(fs::kUnsizedReadLimit) +
+                             " bytes"));
+  auto small = run(fs::read("/dev/zero", 1000));
+  CHECK(absl::IsResourceExhausted(small.status()));
+  CHECK_THAT(std::string(small.status().message()), Catch::Contains("more than 1000 bytes"));
+
+  SECTION("an explicit limit applies to regular files too, before reading") {
+    weft_test::write_file(tmp / "ten", "0123456789");
+    auto exact = run(fs::read_to_string(tmp / "ten", 10));
+    REQUIRE(exact.ok());
+    CHECK(*exact == "0123456789");
+    auto over = run(fs::read_to_string(tmp / "ten", 9));
+    CHECK(absl::IsResourceExhausted(over.status()));
+    CHECK_THAT(std::string(over.status().message()), Catch::Contains((tmp / "ten").native()));
+  }
+  SECTION("procfs files (size 0) are read to their end under a limit") {
+    auto status = run(fs::read_to_string("/proc/self/status", 1 << 20));
+    REQUIRE(status.ok());
+    CHECK_THAT(*status, Catch::Contains("Pid:"));
+    CHECK(absl::IsResourceExhausted(run(fs::read_to_string("/proc/self/status", 10)).status()));
+  }
+  SECTION("a regular file bigger than the default cap is read whole") {
+    const size_t size = fs::kUnsizedReadLimit + 4096;
+    std::filesystem::resize_file((weft_test::write_file(tmp / "big", "x"), tmp / "big"), size);
+    auto big = run(fs::read(tmp / "big"));
+    REQUIRE(big.ok());
+    CHECK(big->size() == size);
+  }
+}
+
+TEST_CASE("error messages quote a path bounded and escaped", "[fs][message]") {
+  // Issue #14: a 1 MiB path gave a message of over 1 MiB with raw control
+  // bytes in it.
+  const std::string hostile = "/no-such-dir/" + std::string(1 << 20, 'a') + "\n\x1b[2J/end.txt";
+  for (absl::Status st : {run(fs::read_to_string(hostile)).status(),
+                          run(fs::write(hostile, std::string("x"))),
+                          run(fs::copy(hostile, hostile + "2")).status(),
+                          run(fs::rename(hostile, hostile + "2"))}) {
+    INFO(st.ToString().substr(0, 600));
+    CHECK(!st.ok());
+    const std::string msg(st.message());
+    CHECK(msg.size() < 2048);
+    CHECK(msg.find('\n') == std::string::npos);
+    CHECK(msg.find('\x1b') == std::string::npos);
+    CHECK_THAT(msg, Catch::Contains("\"/no-such-dir/aaa"));
+    CHECK_THAT(msg, Catch::Contains("\\n\\x1b[2J/end.txt\""));  // the end is kept, escaped
+  }
+  // A path of ordinary length is quoted whole.
+  TempDir tmp;
+  auto missing = run(fs::read_to_string(tmp / "missing \"quoted\".txt"));
+  CHECK_THAT(std::string(missing.status().message()),
+             Catch::Contains((tmp / "missing \\\"quoted\\\".txt").native()));
+}
