@@ -3,6 +3,7 @@
 #include <string>
 
 #include "base/c_string.h"
+#include "base/errno_status.h"
 
 namespace weft::fs::detail {
 namespace {
@@ -18,13 +19,14 @@ std::string quoted(const std::filesystem::path& p) {
 }  // namespace
 
 absl::Status errno_error(int err, std::string_view op, const std::filesystem::path& path) {
-  // ErrnoToStatus appends ": " and the system's message for `err`.
-  return absl::ErrnoToStatus(err, std::string(op) + " " + quoted(path));
+  // Appends ": " and the system's message for `err`.
+  return weft::errno_status_plain(err, std::string(op) + " " + quoted(path));
 }
 
 absl::Status errno_error(int err, std::string_view op, const std::filesystem::path& from,
                          const std::filesystem::path& to) {
-  return absl::ErrnoToStatus(err, std::string(op) + " " + quoted(from) + " to " + quoted(to));
+  return weft::errno_status_plain(err,
+                                 std::string(op) + " " + quoted(from) + " to " + quoted(to));
 }
 
 absl::Status check_path(std::string_view op, const std::filesystem::path& path) {

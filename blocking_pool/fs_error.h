@@ -1,7 +1,7 @@
 // How fs:: reports a failed system call: an absl::Status whose code follows
 // errno (ENOENT -> NotFound, EACCES/EPERM -> PermissionDenied, EEXIST ->
 // AlreadyExists, ENOTDIR/EISDIR/ENOTEMPTY -> FailedPrecondition, ...; the
-// mapping is absl::ErrnoToStatusCode) and whose message names the
+// mapping is weft::errno_code, base/errno_status.h) and whose message names the
 // operation and the path, then keeps the system's own message:
 //
 //   open "/tmp/missing.txt": No such file or directory

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "base/deadline.h"
+#include "base/errno_status.h"
 #include "executor/task_threads.h"
 #include "reactor/reactor_internal.h"
 
@@ -143,7 +144,7 @@ absl::StatusOr<IoRegistration> Reactor::register_fd(int fd) {
       case EBADF:
         return absl::InvalidArgumentError(absl::StrCat("weft: fd ", fd, " is not open"));
       default:
-        return absl::ErrnoToStatus(err, absl::StrCat("weft: registering fd ", fd));
+        return errno_status(err, absl::StrCat("registering fd ", fd));
     }
   }
   // relaxed: a statistic for tests, read after synchronizing otherwise.

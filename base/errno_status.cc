@@ -1,4 +1,4 @@
-#include "async_fd/io_status.h"
+#include "base/errno_status.h"
 
 #include <string.h>
 
@@ -80,6 +80,10 @@ std::string errno_message(int err) {
 
 absl::Status errno_status(int err, absl::string_view what) {
   return absl::Status(errno_code(err), absl::StrCat("weft: ", what, ": ", errno_message(err)));
+}
+
+absl::Status errno_status_plain(int err, absl::string_view what) {
+  return absl::Status(errno_code(err), absl::StrCat(what, ": ", errno_message(err)));
 }
 
 }  // namespace weft
