@@ -367,6 +367,17 @@ class Async {
   uint32_t generation() const noexcept { return reg_.generation(); }
   bool is_socket() const noexcept { return is_socket_; }
 
+  // Runs `f(fd)` (which returns absl::Status or absl::StatusOr) with the
+  // registration pinned, so a close() on another thread waits for it and
+  // the number cannot name another file meanwhile; Cancelled once closed.
+  // For the synchronous calls of the socket types (setsockopt, shutdown...).
+  template <class F>
+  auto with_fd(F f) const -> std::invoke_result_t<F&, int> {
+    detail::IoPin pin(reg_.io(), reg_.generation());
+    if (!pin) return closed_status();
+    return f(fd_);
+  }
+
   // A syscall in the retry loop, its result mapped to a status. Reads the
   // registration now (not when the task first runs), so the task does not
   // touch this object at all.

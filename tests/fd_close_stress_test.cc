@@ -37,7 +37,7 @@ using weft::OwnedFd;
 namespace {
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kRounds = 400;  // sanitizers: each round costs ~10x more
+constexpr int kRounds = 1500;  // sanitizers: each round costs ~10x more
 #else
 constexpr int kRounds = 3000;
 #endif

@@ -209,3 +209,18 @@ TEST_CASE("close() from two threads at once closes the fd once", "[async_fd][clo
     ::close(p.w);
   }
 }
+
+TEST_CASE("a socket's synchronous calls after close() report Cancelled, not EBADF on a new file",
+          "[async_fd][close]") {
+  auto [a, b] = weft::UnixStream::pair().value();
+  REQUIRE(a.local_address().ok());
+  a.close();
+  CHECK(absl::IsCancelled(a.local_address().status()));
+  CHECK(absl::IsCancelled(a.peer_address().status()));
+  CHECK(absl::IsCancelled(a.shutdown(weft::Shutdown::kBoth)));
+  // b sees the close as end of stream.
+  char c;
+  auto n = weft::block_on(b.read(&c, 1));
+  REQUIRE(n.ok());
+  CHECK(*n == 0);
+}
