@@ -12,6 +12,8 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -223,4 +225,39 @@ TEST_CASE("a socket's synchronous calls after close() report Cancelled, not EBAD
   auto n = weft::block_on(b.read(&c, 1));
   REQUIRE(n.ok());
   CHECK(*n == 0);
+}
+
+// Closing an Async from inside one of its own read_with ops would wait for
+// itself for ever; it aborts with a message that names the mistake. Checked
+// in a forked child (the child runs the op on its own thread, starting no
+// threads).
+TEST_CASE("close() from inside the object's own op aborts with a message", "[async_fd][close]") {
+  int err_pipe[2];
+  REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
+  Pipe p(O_NONBLOCK);
+  auto a = Async<int>::create(int{p.r}).value();  // registered in the parent
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(err_pipe[1], 2);
+    const int null_fd = ::open("/dev/null", O_WRONLY);
+    ::dup2(null_fd, 1);          // Catch2's output stays the parent's
+    ::signal(SIGABRT, SIG_DFL);  // not Catch2's reporting handler
+    (void)weft::block_on(a.read_with([&](int&) -> ssize_t {
+      a.close();  // the mistake
+      return 0;
+    }));
+    ::_exit(0);  // not reached
+  }
+  ::close(err_pipe[1]);
+  std::string err;
+  char buf[256];
+  for (ssize_t n; (n = ::read(err_pipe[0], buf, sizeof buf)) > 0;) err.append(buf, n);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFSIGNALED(status));
+  CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT));
+  CHECK(err.find("closed from inside one of its own operations") != std::string::npos);
+  ::close(err_pipe[0]);
+  ::close(p.w);
 }
