@@ -17,12 +17,33 @@
 //     EAGAIN/EWOULDBLOCK, a std::error_code (asio::error_code) equal to
 //     would_block / try_again, a std::pair whose .second is such a code, or
 //     a thrown std::system_error with such a code (asio's throwing calls).
-//   - Destroying or closing an Async while tasks wait on it wakes them with a
-//     Cancelled status; it never hangs or crashes.
+//   - Closing (close() or the destructor) is safe from any thread while
+//     tasks wait on the object or start operations on it; see "Closing".
 //   - Writes to sockets use MSG_NOSIGNAL: a reset peer gives an EPIPE /
 //     ECONNRESET status, never SIGPIPE (see reactor.h for pipes).
 //   - Errors are absl::Status values with errno's message kept; end of
 //     stream is a 0-byte read.
+//
+// Closing:
+//   - close() wakes every waiting task with Cancelled; every operation
+//     started or retried afterwards returns Cancelled without a syscall
+//     (Asio's operation_aborted). close() is idempotent, from any thread.
+//   - An operation that is inside its syscall (or its read_with/write_with
+//     op) on another thread when close() begins completes with its own
+//     result: close() waits for it (one non-blocking call) before it
+//     removes the fd from epoll and closes it. So the fd number an
+//     operation captured never names another file while the operation can
+//     still use it, and a read_with op never sees its object destroyed.
+//     Cost: one uncontended atomic add and subtract on the registration per
+//     syscall.
+//   - Closing an Async from inside its own read_with / write_with op would
+//     wait for itself: it aborts with a message naming the mistake.
+//   - The destructor closes first, so destroying the object while tasks
+//     wait on it or run an operation on it is safe too; starting a new
+//     operation must not race with the destructor (the object is gone).
+//     Moving, into_inner() and get_ref() are the owner's alone, as for any
+//     C++ object. After close(), fd() is -1 and the socket types'
+//     synchronous calls (shutdown, options, addresses) return Cancelled.
 //
 // Example:
 //   asio::ip::tcp::socket sock(ctx);
