@@ -2,9 +2,11 @@
 // writes it in a loop, with the freed fd number taken again at once (issue
 // #9, item 5; the deterministic version is fd_close_test.cc).
 //
-// Each round: a task on the op thread reads (from a socket pre-filled with
+// Each round: a task reads (from a socket pre-filled with
 // 'L' bytes) or writes ('W' bytes) in small chunks until an operation
-// fails; the closer thread closes the object after a random number of spins
+// fails (run by block_on on the op thread, or every other pair of rounds
+// on a global-executor worker that the op thread joins); the closer thread
+// closes the object after a random number of spins
 // and immediately opens pipes with an 'X' byte in each, which take the
 // freed number (and the ones around it). What must hold:
 //   - the task's loop ends with Cancelled, never with another error (a
@@ -77,6 +79,7 @@ enum class Mode { kRead, kWrite };
 // by the op and closer threads between the two, read by main after the end.
 struct Round {
   Mode mode = Mode::kRead;
+  bool on_executor = false;  // the task runs on weft::spawn's workers
   std::optional<Async<OwnedFd>> a;
   uint32_t spins = 0;
   absl::Status op_status;       // the op thread's
@@ -122,7 +125,12 @@ TEST_CASE("close from another thread while a task loops on read or write, with f
     for (;;) {
       start.arrive_and_wait();
       if (stop) return;
-      weft::block_on(op_loop(&round));
+      if (round.on_executor) {
+        auto h = weft::spawn(op_loop(&round));
+        weft::block_on([&]() -> weft::Task<void> { co_await h; }());
+      } else {
+        weft::block_on(op_loop(&round));
+      }
       end.arrive_and_wait();
     }
   });
@@ -153,6 +161,7 @@ TEST_CASE("close from another thread while a task loops on read or write, with f
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0);
     OwnedFd peer(sv[1]);
     round.mode = i % 2 == 0 ? Mode::kRead : Mode::kWrite;
+    round.on_executor = (i / 2) % 2 == 1;
     if (round.mode == Mode::kRead) {
       const std::string fill(kPrefill, 'L');
       REQUIRE(::write(peer.get(), fill.data(), fill.size()) == static_cast<ssize_t>(kPrefill));
