@@ -229,7 +229,7 @@ class Async {
         fd_(std::exchange(o.fd_, -1)),
         is_socket_(o.is_socket_),
         saved_flags_(o.saved_flags_),
-        // relaxed: moving is the owner's, on one thread (see "Threads").
+        // relaxed: moving is the owner's, on one thread (see "Closing").
         closed_(o.closed_.exchange(true, std::memory_order_relaxed)) {}
   Async& operator=(Async&& o) noexcept {
     if (this != &o) {
