@@ -17,12 +17,33 @@
 //     EAGAIN/EWOULDBLOCK, a std::error_code (asio::error_code) equal to
 //     would_block / try_again, a std::pair whose .second is such a code, or
 //     a thrown std::system_error with such a code (asio's throwing calls).
-//   - Destroying or closing an Async while tasks wait on it wakes them with a
-//     Cancelled status; it never hangs or crashes.
+//   - Closing (close() or the destructor) is safe from any thread while
+//     tasks wait on the object or start operations on it; see "Closing".
 //   - Writes to sockets use MSG_NOSIGNAL: a reset peer gives an EPIPE /
 //     ECONNRESET status, never SIGPIPE (see reactor.h for pipes).
 //   - Errors are absl::Status values with errno's message kept; end of
 //     stream is a 0-byte read.
+//
+// Closing:
+//   - close() wakes every waiting task with Cancelled; every operation
+//     started or retried afterwards returns Cancelled without a syscall
+//     (Asio's operation_aborted). close() is idempotent, from any thread.
+//   - An operation that is inside its syscall (or its read_with/write_with
+//     op) on another thread when close() begins completes with its own
+//     result: close() waits for it (one non-blocking call) before it
+//     removes the fd from epoll and closes it. So the fd number an
+//     operation captured never names another file while the operation can
+//     still use it, and a read_with op never sees its object destroyed.
+//     Cost: one uncontended atomic add and subtract on the registration per
+//     syscall.
+//   - Closing an Async from inside its own read_with / write_with op would
+//     wait for itself: it aborts with a message naming the mistake.
+//   - The destructor closes first, so destroying the object while tasks
+//     wait on it or run an operation on it is safe too; starting a new
+//     operation must not race with the destructor (the object is gone).
+//     Moving, into_inner() and get_ref() are the owner's alone, as for any
+//     C++ object. After close(), fd() is -1 and the socket types'
+//     synchronous calls (shutdown, options, addresses) return Cancelled.
 //
 // Example:
 //   asio::ip::tcp::socket sock(ctx);
@@ -43,6 +64,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <atomic>
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -122,8 +144,11 @@ bool op_would_block(const R& r, int err) noexcept {
 
 // The retry loop shared by every operation: waits for `interest`, tries
 // `op`, and on would-block clears the readiness it saw and waits again.
-// Touches nothing of the Async object but `io` (stable) after a wait, so a
-// destroyed Async only makes it return Cancelled.
+// Touches nothing of the Async object but `io` (stable: records are never
+// freed) outside `op`, and calls `op` only while it holds a pin on the
+// registration (scheduled_io.h): once close() has begun no call starts, and
+// close() waits for the one running. A closed or destroyed Async therefore
+// makes it return Cancelled, without another syscall.
 //
 // Cooperative budget (executor/coop.h): an operation that completes (does
 // not report would-block) consumes one unit. With none left, the loop
@@ -133,9 +158,9 @@ template <class Op>
 auto retry_io(ScheduledIo* io, uint32_t generation, uint32_t interest, uint32_t clear_bit, Op op)
     -> Task<absl::StatusOr<std::invoke_result_t<Op&>>> {
   using R = std::invoke_result_t<Op&>;
+  if (io == nullptr) co_return closed_status();  // a moved-from Async
   bool yielded = false;
   for (;;) {
-    if (io->generation() != generation) co_return closed_status();
     const uint64_t observed = io->readiness();
     if (!(observed & interest)) {
       absl::Status st = co_await ReadinessAwaiter(io, generation, interest,
@@ -148,15 +173,21 @@ auto retry_io(ScheduledIo* io, uint32_t generation, uint32_t interest, uint32_t 
       co_await CoopYield{};
       continue;  // the readiness may have changed meanwhile
     }
-    try {
-      errno = 0;
-      R r = op();
-      if (!op_would_block(r, errno)) {
-        coop_consume();
-        co_return r;
+    {
+      // The pin fails once close() has begun: the fd number (which `op`
+      // captured) may already name another thread's file, so no syscall.
+      IoPin pin(io, generation);
+      if (!pin) co_return closed_status();
+      try {
+        errno = 0;
+        R r = op();
+        if (!op_would_block(r, errno)) {
+          coop_consume();
+          co_return r;  // the pin is released before the task completes
+        }
+      } catch (const std::system_error& e) {
+        if (!is_would_block(e.code())) throw;
       }
-    } catch (const std::system_error& e) {
-      if (!is_would_block(e.code())) throw;
     }
     // EAGAIN also means no error is pending: clear a reported one too, or
     // a socket that once got EPOLLERR (a UDP ICMP error) would look ready
@@ -197,7 +228,9 @@ class Async {
         reg_(std::move(o.reg_)),
         fd_(std::exchange(o.fd_, -1)),
         is_socket_(o.is_socket_),
-        saved_flags_(o.saved_flags_) {}
+        saved_flags_(o.saved_flags_),
+        // relaxed: moving is the owner's, on one thread (see "Closing").
+        closed_(o.closed_.exchange(true, std::memory_order_relaxed)) {}
   Async& operator=(Async&& o) noexcept {
     if (this != &o) {
       close();
@@ -206,6 +239,9 @@ class Async {
       fd_ = std::exchange(o.fd_, -1);
       is_socket_ = o.is_socket_;
       saved_flags_ = o.saved_flags_;
+      // relaxed: as in the move constructor.
+      closed_.store(o.closed_.exchange(true, std::memory_order_relaxed),
+                    std::memory_order_relaxed);
     }
     return *this;
   }
@@ -213,11 +249,15 @@ class Async {
   Async& operator=(const Async&) = delete;
   ~Async() { close(); }
 
-  // Deregisters (waking waiting tasks with Cancelled) and closes the fd
-  // (int: close(2); otherwise the object's reset() or close(), if it has
-  // one, else its destructor does).
+  // Deregisters (waking waiting tasks with Cancelled), waits for the
+  // syscalls other threads are making on the fd right now, and closes the
+  // fd (int: close(2); otherwise the object's reset() or close(), if it has
+  // one, else its destructor does). Any thread; idempotent. See "Closing"
+  // above.
   void close() noexcept {
-    reg_.deregister();
+    // acq_rel: one caller wins; a later caller (or fd()) sees it closed.
+    if (closed_.exchange(true, std::memory_order_acq_rel)) return;
+    reg_.deregister();  // returns once no operation holds a pin
     if (fd_ >= 0) {
       if constexpr (std::is_same_v<T, int>) {
         ::close(fd_);
@@ -228,22 +268,28 @@ class Async {
         inner_.close(ec);
       }
     }
-    fd_ = -1;
+    // fd_ keeps the old number: operations being started on other threads
+    // may still read it; their pins fail, so they never use it.
   }
 
   // Tasks waiting on this object right now (diagnostics and tests).
-  size_t num_waiters() const noexcept { return reg_ ? reg_.io()->num_waiters() : 0; }
+  size_t num_waiters() const noexcept {
+    return is_closed() || !reg_.io() ? 0 : reg_.io()->num_waiters();
+  }
 
   T& get_ref() noexcept { return inner_; }
   const T& get_ref() const noexcept { return inner_; }
-  int fd() const noexcept { return fd_; }
+  // The fd; -1 once closed (or given back by into_inner).
+  int fd() const noexcept { return is_closed() ? -1 : fd_; }
 
   // Deregisters and gives the object back in blocking mode (as it came).
   T into_inner() && {
-    reg_.deregister();
-    if (fd_ >= 0) ::fcntl(fd_, F_SETFL, saved_flags_);
-    detail::set_own_non_blocking(inner_, (saved_flags_ & O_NONBLOCK) != 0);
-    fd_ = -1;
+    // acq_rel: as in close().
+    if (!closed_.exchange(true, std::memory_order_acq_rel)) {
+      reg_.deregister();
+      if (fd_ >= 0) ::fcntl(fd_, F_SETFL, saved_flags_);
+      detail::set_own_non_blocking(inner_, (saved_flags_ & O_NONBLOCK) != 0);
+    }
     return std::move(inner_);
   }
   T release() { return std::move(*this).into_inner(); }
@@ -268,7 +314,9 @@ class Async {
                             detail::ready::kWritable, [this, op]() mutable { return op(inner_); });
   }
 
-  // Reads at most `len` bytes; 0 means end of stream.
+  // Reads at most `len` bytes; 0 means end of stream. Like every operation
+  // below, it takes what it needs from the object when called (the fd
+  // number, the registration), not when first awaited.
   Task<absl::StatusOr<size_t>> read(void* buf, size_t len) {
     const int fd = fd_;
     return sys_io(detail::ready::kReadInterest, detail::ready::kReadable, "read",
@@ -340,12 +388,36 @@ class Async {
   uint32_t generation() const noexcept { return reg_.generation(); }
   bool is_socket() const noexcept { return is_socket_; }
 
-  // A syscall in the retry loop, its result mapped to a status.
+  // Runs `f(fd)` (which returns absl::Status or absl::StatusOr) with the
+  // registration pinned, so a close() on another thread waits for it and
+  // the number cannot name another file meanwhile; Cancelled once closed.
+  // For the synchronous calls of the socket types (setsockopt, shutdown...).
+  template <class F>
+  auto with_fd(F f) const -> std::invoke_result_t<F&, int> {
+    detail::IoPin pin(reg_.io(), reg_.generation());
+    if (!pin) return closed_status();
+    return f(fd_);
+  }
+
+  // A syscall in the retry loop, its result mapped to a status. Reads the
+  // registration now (not when the task first runs), so the task does not
+  // touch this object at all.
   template <class Sys>
   Task<absl::StatusOr<size_t>> sys_io(uint32_t interest, uint32_t clear_bit, const char* what,
                                       Sys sys) {
-    detail::ScheduledIo* io = reg_.io();
-    const uint32_t gen = reg_.generation();
+    return sys_io_task(reg_.io(), reg_.generation(), interest, clear_bit, what, std::move(sys));
+  }
+
+ private:
+  bool is_closed() const noexcept {
+    // acquire: pairs with close()'s exchange.
+    return closed_.load(std::memory_order_acquire);
+  }
+
+  template <class Sys>
+  static Task<absl::StatusOr<size_t>> sys_io_task(detail::ScheduledIo* io, uint32_t gen,
+                                                  uint32_t interest, uint32_t clear_bit,
+                                                  const char* what, Sys sys) {
     auto r = co_await detail::retry_io(io, gen, interest, clear_bit, [sys]() mutable {
       ssize_t n = sys();
       return detail::SysResult{n, n < 0 ? errno : 0};
@@ -355,7 +427,6 @@ class Async {
     co_return static_cast<size_t>(r->n);
   }
 
- private:
   Async(T&& inner, detail::IoRegistration reg, int fd, bool is_socket, int saved_flags)
       : inner_(std::move(inner)),
         reg_(std::move(reg)),
@@ -363,11 +434,18 @@ class Async {
         is_socket_(is_socket),
         saved_flags_(saved_flags) {}
 
+  // The owner's fields. While the object is open, close() (any thread) and
+  // starting operations (any thread) only read reg_.io(), reg_.generation(),
+  // fd_ and is_socket_, which nothing changes until a move or destruction;
+  // close() alone writes inner_ (after the pins are gone) and closed_.
   T inner_;
   detail::IoRegistration reg_;  // deregistered before inner_ closes the fd
   int fd_ = -1;
   bool is_socket_ = false;
   int saved_flags_ = 0;
+  // Set once, by the first close() / into_inner(); read by fd() and
+  // num_waiters().
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace weft

@@ -8,9 +8,11 @@
 
 namespace weft {
 
-// The status of a wait on an Async<T> that was closed or destroyed.
+// The status of an operation on an Async<T> that was closed or destroyed,
+// before the operation started or while it waited (like Asio's
+// operation_aborted).
 inline absl::Status closed_status() {
-  return absl::CancelledError("weft: the I/O object was closed while a task waited on it");
+  return absl::CancelledError("weft: the I/O object was closed (or closed while a task waited on it)");
 }
 
 }  // namespace weft

@@ -64,7 +64,8 @@ class ReadinessAwaiter {
  private:
   // Ready (or closed) now: the await completes without suspending.
   bool ready_now() noexcept {
-    if (io_->generation() != generation_) {
+    // A moved-from Async has no record: as good as closed.
+    if (io_ == nullptr || io_->generation() != generation_) {
       closed_ = true;
       return true;
     }
@@ -74,6 +75,10 @@ class ReadinessAwaiter {
   // the node (true), or finds the fd ready or closed (false: don't suspend).
   template <WeftPromise P>
   bool try_suspend(std::coroutine_handle<P> h) noexcept {
+    if (io_ == nullptr) {
+      closed_ = true;
+      return false;
+    }
     node_.waker = current_waker(h);
     registered_ = true;
     if (io_->add_waiter(&node_, generation_)) return true;

@@ -147,30 +147,38 @@ Task<absl::StatusOr<size_t>> SocketBase::send_to_raw(const void* buf, size_t len
 
 absl::Status SocketBase::shutdown_impl(Shutdown how, const char* what) const {
   const int h = how == Shutdown::kRead ? SHUT_RD : how == Shutdown::kWrite ? SHUT_WR : SHUT_RDWR;
-  if (::shutdown(fd(), h) != 0) return errno_status(errno, what);
-  return absl::OkStatus();
+  return with_fd([&](int fd) -> absl::Status {
+    if (::shutdown(fd, h) != 0) return errno_status(errno, what);
+    return absl::OkStatus();
+  });
 }
 
 absl::Status SocketBase::connect_datagram(const sockaddr* to, socklen_t len,
                                           absl::string_view what) const {
-  if (no_eintr([&] { return static_cast<ssize_t>(::connect(fd(), to, len)); }) != 0) {
-    return errno_status(errno, what);
-  }
-  return absl::OkStatus();
+  return with_fd([&](int fd) -> absl::Status {
+    if (no_eintr([&] { return static_cast<ssize_t>(::connect(fd, to, len)); }) != 0) {
+      return errno_status(errno, what);
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status SocketBase::set_int_option(int level, int name, int value, const char* what) const {
-  if (::setsockopt(fd(), level, name, &value, sizeof value) != 0) {
-    return errno_status(errno, what);
-  }
-  return absl::OkStatus();
+  return with_fd([&](int fd) -> absl::Status {
+    if (::setsockopt(fd, level, name, &value, sizeof value) != 0) {
+      return errno_status(errno, what);
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<int> SocketBase::get_int_option(int level, int name, const char* what) const {
-  int value = 0;
-  socklen_t len = sizeof value;
-  if (::getsockopt(fd(), level, name, &value, &len) != 0) return errno_status(errno, what);
-  return value;
+  return with_fd([&](int fd) -> absl::StatusOr<int> {
+    int value = 0;
+    socklen_t len = sizeof value;
+    if (::getsockopt(fd, level, name, &value, &len) != 0) return errno_status(errno, what);
+    return value;
+  });
 }
 
 }  // namespace detail

@@ -102,11 +102,13 @@ class SocketBase : public Async<OwnedFd> {
   // getsockname / getpeername, converted by Addr::from_sockaddr.
   template <class Addr>
   absl::StatusOr<Addr> sock_name(bool peer, const char* what) const {
-    RawAddress raw;
-    const int r = peer ? ::getpeername(fd(), raw.sa(), &raw.len)
-                       : ::getsockname(fd(), raw.sa(), &raw.len);
-    if (r != 0) return errno_status(errno, what);
-    return Addr::from_sockaddr(raw.sa(), raw.len);
+    return with_fd([&](int fd) -> absl::StatusOr<Addr> {
+      RawAddress raw;
+      const int r = peer ? ::getpeername(fd, raw.sa(), &raw.len)
+                         : ::getsockname(fd, raw.sa(), &raw.len);
+      if (r != 0) return errno_status(errno, what);
+      return Addr::from_sockaddr(raw.sa(), raw.len);
+    });
   }
 };
 

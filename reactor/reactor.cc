@@ -50,7 +50,10 @@ void ignore_default_sigpipe() {
 }  // namespace
 
 void IoRegistration::deregister() noexcept {
-  if (io_) Reactor::get().deregister(std::exchange(io_, nullptr), index_);
+  if (live_) {
+    live_ = false;
+    Reactor::get().deregister(io_, index_);
+  }
 }
 
 namespace {
@@ -153,10 +156,14 @@ absl::StatusOr<IoRegistration> Reactor::register_fd(int fd) {
 }
 
 void Reactor::deregister(ScheduledIo* io, uint32_t index) noexcept {
-  // The fd is still open (the owner closes it after this): remove it so no
-  // new events arrive. Events already fetched carry the old generation.
+  // The fd is still open, and its number still ours: the owner closes it
+  // only after this returns. Remove it so no new events arrive (events
+  // already fetched carry the old generation).
   epoll_ctl(epfd_, EPOLL_CTL_DEL, io->fd(), nullptr);
+  // Fails every later pin, wakes the waiters, and waits for the operations
+  // in flight on other threads (scheduled_io.h, the close protocol).
   io->shut_down();
+  // Only now may the record serve another fd.
   slab_.release(index);
   live_regs_.fetch_sub(1, std::memory_order_relaxed);
 }

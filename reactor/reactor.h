@@ -84,36 +84,50 @@ namespace detail {
 class Reactor;
 
 // An fd's registration with the reactor. Move-only; destroying it (or
-// deregister()) removes the fd from epoll and wakes every task waiting on
-// it with a shutdown indication. Destroy it before closing the fd.
+// deregister()) removes the fd from epoll, wakes every task waiting on it
+// with a shutdown indication, and returns once no operation holds a pin on
+// it (scheduled_io.h): the owner closes the fd after that, never before.
+//
+// Threads: deregister() may run while other threads read io() and
+// generation() to start operations: it changes neither (the record is never
+// freed; its generation tells them the registration is closed). Moving and
+// destroying are the owner's alone.
 class IoRegistration {
  public:
   IoRegistration() noexcept = default;
   IoRegistration(IoRegistration&& o) noexcept
-      : io_(std::exchange(o.io_, nullptr)), index_(o.index_), generation_(o.generation_) {}
+      : io_(std::exchange(o.io_, nullptr)),
+        index_(o.index_),
+        generation_(o.generation_),
+        live_(std::exchange(o.live_, false)) {}
   IoRegistration& operator=(IoRegistration&& o) noexcept {
     if (this != &o) {
       deregister();
       io_ = std::exchange(o.io_, nullptr);
       index_ = o.index_;
       generation_ = o.generation_;
+      live_ = std::exchange(o.live_, false);
     }
     return *this;
   }
   ~IoRegistration() { deregister(); }
 
   void deregister() noexcept;
-  explicit operator bool() const noexcept { return io_ != nullptr; }
+  // Registered and not yet deregistered.
+  explicit operator bool() const noexcept { return live_; }
+  // The record; stays valid (but stale) after deregister(). Null only when
+  // default-constructed or moved from.
   ScheduledIo* io() const noexcept { return io_; }
   uint32_t generation() const noexcept { return generation_; }
 
  private:
   friend class Reactor;
   IoRegistration(ScheduledIo* io, uint32_t index, uint32_t generation) noexcept
-      : io_(io), index_(index), generation_(generation) {}
+      : io_(io), index_(index), generation_(generation), live_(true) {}
   ScheduledIo* io_ = nullptr;
   uint32_t index_ = 0;
   uint32_t generation_ = 0;
+  bool live_ = false;  // the owner's: written by deregister() and moves
 };
 
 class Reactor final : public ParkBlocker {

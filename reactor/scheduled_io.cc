@@ -2,6 +2,8 @@
 
 #include <sys/epoll.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 namespace weft {
@@ -40,7 +42,8 @@ void ScheduledIo::on_event(uint32_t generation, uint32_t epoll_events) noexcept 
   int n = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (generation_.load(std::memory_order_relaxed) != generation || shutdown_) return;
+    // relaxed: the generation is bumped under mu_, which we hold.
+    if (generation_of(state_.load(std::memory_order_relaxed)) != generation || shutdown_) return;
     uint64_t cur = readiness_.load(std::memory_order_relaxed);
     uint64_t next = (((cur >> ready::kTickShift) + 1) << ready::kTickShift) |
                     ((cur | bits) & ready::kMask);
@@ -68,8 +71,9 @@ void ScheduledIo::shut_down() noexcept {
   {
     std::lock_guard<std::mutex> lock(mu_);
     shutdown_ = true;
-    // release: pairs with generation()'s acquire.
-    generation_.store(generation_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    // release: pairs with generation()'s and pin()'s acquire. An RMW, not a
+    // store: pins change the count in the same word concurrently.
+    state_.fetch_add(kGenerationOne, std::memory_order_release);
     for (IoWaiter* w = waiters_; w;) {
       IoWaiter* after = w->next;
       w->prev = w->next = nullptr;
@@ -81,6 +85,41 @@ void ScheduledIo::shut_down() noexcept {
     waiters_ = nullptr;
   }
   for (auto& w : wakers) std::move(w).wake();
+  wait_unpinned();
+}
+
+void ScheduledIo::wait_unpinned() noexcept {
+  // acquire: pairs with unpin()'s release (see there). Our generation bump
+  // came first in the word's order, so pins counted here were taken before
+  // it and pins taken after it fail without touching the fd.
+  if (pins_of(state_.load(std::memory_order_acquire)) == 0) return;
+  if (t_pinned_io == this) {
+    std::fprintf(stderr,
+                 "weft: an I/O object was closed from inside one of its own operations (a "
+                 "read_with/write_with op closed or destroyed the Async it runs on); close it "
+                 "after the operation returns\n");
+    std::abort();
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  // acquire: pairs with unpin()'s release. Setting the bit under mu_ means
+  // an unpin that sees it takes mu_ to notify, so it cannot notify between
+  // our check and our wait.
+  uint64_t s = state_.fetch_or(kCloserWaiting, std::memory_order_acquire);
+  while (pins_of(s) != 0) {
+    unpinned_.wait(lock);
+    // acquire: as above.
+    s = state_.load(std::memory_order_acquire);
+  }
+  // relaxed: the bit only tells unpin() to notify; it is set and cleared
+  // under mu_, and a stale notify is harmless.
+  state_.fetch_and(~kCloserWaiting, std::memory_order_relaxed);
+}
+
+void ScheduledIo::notify_closer() noexcept {
+  // Under mu_: the closer checks the count and waits under it (no lost
+  // notification).
+  std::lock_guard<std::mutex> lock(mu_);
+  unpinned_.notify_all();
 }
 
 void ScheduledIo::clear_readiness(uint64_t observed, uint32_t bits) noexcept {
@@ -94,7 +133,8 @@ void ScheduledIo::clear_readiness(uint64_t observed, uint32_t bits) noexcept {
 
 bool ScheduledIo::add_waiter(IoWaiter* w, uint32_t generation) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  if (shutdown_ || generation_.load(std::memory_order_relaxed) != generation) {
+  // relaxed: the generation is bumped under mu_, which we hold.
+  if (shutdown_ || generation_of(state_.load(std::memory_order_relaxed)) != generation) {
     w->shutdown = true;
     return false;
   }

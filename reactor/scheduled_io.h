@@ -19,10 +19,25 @@
 // Waiters: IoWaiter nodes live in the awaiters (no allocation), linked under
 // `mu`. The driver collects the wakers of satisfied waiters under the lock
 // and wakes them after releasing it.
+//
+// Pins: an operation about to make a syscall on the fd pins the record for
+// its generation (IoPin); shut_down() returns only when no pin is held. The
+// owner closes the fd after shut_down(), so a syscall never runs on an fd
+// number that was closed (and perhaps reused by another thread's open)
+// under it. The generation and the pin count share one word, so a pin is
+// one uncontended RMW that both counts the operation and checks that the
+// registration is still open; close protocol, step by step:
+//   1. shut_down() bumps the generation (under mu_) and wakes every waiter;
+//      from here on every pin fails, and a woken waiter reports "closed"
+//      without trying its syscall.
+//   2. It waits, under mu_ on `unpinned_`, until the pins taken before
+//      step 1 are released (each is one non-blocking syscall).
+//   3. The reactor removes the fd from epoll; the owner closes it.
 #ifndef WEFT_REACTOR_SCHEDULED_IO_H_
 #define WEFT_REACTOR_SCHEDULED_IO_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 
@@ -63,14 +78,49 @@ class ScheduledIo {
   // The driver: applies epoll `events` if `generation` is still current.
   void on_event(uint32_t generation, uint32_t epoll_events) noexcept;
 
-  // Closes this use: wakes every waiter with `shutdown`, bumps the
-  // generation so in-flight events are ignored.
+  // Closes this use: bumps the generation (so in-flight events are
+  // ignored and new pins fail), wakes every waiter with `shutdown`, then
+  // waits until no operation holds a pin. Calling it from inside a pinned
+  // operation on the same record would wait for ever: it aborts with a
+  // message instead.
   void shut_down() noexcept;
 
   uint32_t generation() const noexcept {
-    // acquire: pairs with the release in shut_down(); a waiter that sees the
-    // new generation sees the shutdown.
-    return generation_.load(std::memory_order_acquire);
+    // acquire: pairs with the release RMW in shut_down(); a waiter that sees
+    // the new generation sees the shutdown.
+    return generation_of(state_.load(std::memory_order_acquire));
+  }
+
+  // Pins this use for one syscall: true if `generation` is still current
+  // (the registration is open), and then shut_down() waits for unpin().
+  // False when closed; nothing to undo then.
+  bool pin(uint32_t generation) noexcept {
+    // acquire: pairs with shut_down()'s release RMW of the generation, like
+    // generation(). The RMW itself is what makes the pin safe: the closer's
+    // bump and this increment are ordered in the word's modification order,
+    // so either we see the new generation (and fail) or the closer sees our
+    // count (and waits).
+    const uint64_t prev = state_.fetch_add(1, std::memory_order_acquire);
+    if (generation_of(prev) == generation) return true;
+    unpin();  // a stale pin: count back down (it may be a closer's last one)
+    return false;
+  }
+  void unpin() noexcept {
+    // release: pairs with the closer's acquire in wait_unpinned(): the
+    // operation's use of the fd (and of the object that owns it) happens
+    // before the owner closes it.
+    const uint64_t prev = state_.fetch_sub(1, std::memory_order_release);
+    if ((prev & kCloserWaiting) && pins_of(prev) == 1) notify_closer();
+  }
+  // Pins held right now (tests).
+  uint32_t pins() const noexcept {
+    // relaxed: a snapshot for tests; orders nothing.
+    return pins_of(state_.load(std::memory_order_relaxed));
+  }
+  // Whether a shut_down() is waiting for pins to be released (tests).
+  bool closer_waiting() const noexcept {
+    // relaxed: a snapshot for tests; orders nothing.
+    return (state_.load(std::memory_order_relaxed) & kCloserWaiting) != 0;
   }
   uint64_t readiness() const noexcept {
     // acquire: pairs with the release RMW in on_event(), so data the kernel
@@ -92,14 +142,61 @@ class ScheduledIo {
   size_t num_waiters() noexcept;
 
  private:
+  // The state word: generation << 32 | kCloserWaiting | pin count.
+  static constexpr uint64_t kGenerationOne = uint64_t{1} << 32;
+  static constexpr uint64_t kCloserWaiting = uint64_t{1} << 31;
+  static constexpr uint64_t kPinMask = kCloserWaiting - 1;
+  static uint32_t generation_of(uint64_t s) noexcept { return static_cast<uint32_t>(s >> 32); }
+  static uint32_t pins_of(uint64_t s) noexcept { return static_cast<uint32_t>(s & kPinMask); }
+
+  // Step 2 of the close protocol (see the file comment).
+  void wait_unpinned() noexcept;
+  void notify_closer() noexcept;
+
   std::mutex mu_;
   IoWaiter* waiters_ = nullptr;  // guarded by mu_
   bool shutdown_ = false;        // guarded by mu_
-  // Bumped by shut_down() under mu_; read lock-free by awaiters and under
-  // mu_ by the driver.
-  std::atomic<uint32_t> generation_{0};
+  // A closer waits here (under mu_) for the last pin; notified under mu_.
+  std::condition_variable unpinned_;
+  // Generation, kCloserWaiting and the pin count (layout above). The
+  // generation is bumped by shut_down() under mu_ and read lock-free by
+  // awaiters and pins, under mu_ by the driver; the count is raised and
+  // lowered by pins on any thread; kCloserWaiting is set and cleared by
+  // shut_down() under mu_.
+  std::atomic<uint64_t> state_{0};
   std::atomic<uint64_t> readiness_{0};
   int fd_ = -1;  // written by reset_for before the record is published
+};
+
+// The record the calling thread has pinned, if any: a close of that very
+// record from inside its own operation is reported instead of deadlocking.
+inline constinit thread_local const ScheduledIo* t_pinned_io = nullptr;
+
+// An RAII pin (see ScheduledIo::pin): held across exactly one syscall (or
+// one call of a read_with / write_with op), never across a suspension.
+class IoPin {
+ public:
+  IoPin(ScheduledIo* io, uint32_t generation) noexcept
+      : io_(io != nullptr && io->pin(generation) ? io : nullptr) {
+    if (io_) {
+      outer_ = t_pinned_io;
+      t_pinned_io = io_;
+    }
+  }
+  IoPin(const IoPin&) = delete;
+  IoPin& operator=(const IoPin&) = delete;
+  ~IoPin() {
+    if (io_) {
+      t_pinned_io = outer_;
+      io_->unpin();
+    }
+  }
+  // False: the registration is closed; do not touch the fd.
+  explicit operator bool() const noexcept { return io_ != nullptr; }
+
+ private:
+  ScheduledIo* const io_;
+  const ScheduledIo* outer_ = nullptr;
 };
 
 }  // namespace detail
