@@ -76,6 +76,7 @@ inline Request parse_head(std::string_view in) {
     return r;
   }
   bool keep_alive = false;
+  bool have_length = false;
   for (size_t pos = eol + 2; pos < head.size(); pos = eol + 2) {
     eol = head.find("\r\n", pos);
     const std::string_view line = head.substr(pos, eol - pos);
@@ -99,6 +100,13 @@ inline Request parse_head(std::string_view in) {
         }
         n = n * 10 + static_cast<size_t>(c - '0');
       }
+      // RFC 9112 6.3: Content-Length fields that disagree make the framing
+      // unknowable (request smuggling): 400. Repeats of one value are fine.
+      if (have_length && n != r.content_length) {
+        r.kind = Request::kBad;
+        return r;
+      }
+      have_length = true;
       r.content_length = n;
     } else if (iequals(name, "transfer-encoding")) {
       r.kind = Request::kChunked;
