@@ -118,3 +118,51 @@ TEST_CASE("a million-deep chain whose leaf throws delivers the exception to the 
   CHECK(c.live == 0);
   CHECK(c.out_of_order == 0);
 }
+
+namespace {
+
+weft::Task<void> wait_on(weft_test::Gate* gate, long* destroyed, long order) {
+  struct Mark {
+    long* destroyed;
+    long order;
+    ~Mark() { *destroyed = *destroyed * 10 + order; }
+  } mark{destroyed, order};
+  co_await *gate;
+}
+
+// Awaits a Task it does not own.
+weft::Task<void> await_borrowed(weft::Task<void>& t, long* destroyed) {
+  struct Mark {
+    long* destroyed;
+    ~Mark() { *destroyed = *destroyed * 10 + 2; }
+  } mark{destroyed};
+  co_await t;
+}
+
+}  // namespace
+
+TEST_CASE("a cancelled chain whose leaf Task is owned further up is destroyed once",
+          "[task][cancel]") {
+  // root owns `leaf` and awaits await_borrowed(leaf), which awaits it: the
+  // walk destroys the leaf before its awaiter, and root's `leaf` frees it.
+  weft_test::Gate gate;
+  long destroyed = 0;  // the order of destruction, one digit per frame
+  bool root_gone = false;
+  {
+    weft::LocalExecutor ex;
+    auto h = ex.spawn([](weft_test::Gate* g, long* d, bool* gone) -> weft::Task<void> {
+      struct Mark {
+        bool* gone;
+        ~Mark() { *gone = true; }
+      } mark{gone};
+      weft::Task<void> leaf = wait_on(g, d, 1);
+      co_await await_borrowed(leaf, d);
+    }(&gate, &destroyed, &root_gone));
+    ex.run([&]() -> weft::Task<void> {
+      while (gate.waiting() == 0) co_await weft::yield_now();
+    }());
+    // Dropping h cancels the task; the executor destroys its frames.
+  }
+  CHECK(destroyed == 12);  // the leaf, then the frame that awaited it
+  CHECK(root_gone);
+}
