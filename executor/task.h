@@ -272,7 +272,9 @@ class [[nodiscard]] Task {
     explicit Awaiter(Handle h) noexcept : child_(h) {}
     bool await_ready() const {
       if (!child_) throw std::logic_error("weft: co_await on a moved-from or empty weft::Task");
-      if (child_.done() || child_.promise().task() != nullptr) {
+      // A frame a destroy walk took (its chain was cancelled) was awaited too.
+      if (detail::header_of_frame(child_.address())->frame_destroyed || child_.done() ||
+          child_.promise().task() != nullptr) {
         throw std::logic_error("weft: co_await on a weft::Task that was already awaited");
       }
       return false;

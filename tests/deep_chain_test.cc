@@ -10,6 +10,7 @@
 
 #include <stdexcept>
 
+#include "executor/block_on.h"
 #include "executor/local_executor.h"
 #include "executor/task.h"
 #include "executor/yield.h"
@@ -165,4 +166,32 @@ TEST_CASE("a cancelled chain whose leaf Task is owned further up is destroyed on
   }
   CHECK(destroyed == 12);  // the leaf, then the frame that awaited it
   CHECK(root_gone);
+}
+
+namespace {
+// Owns (in a temporary) the Task of await_borrowed, which awaits `t`.
+weft::Task<void> borrow_below(weft::Task<void>& t, long* destroyed) {
+  co_await await_borrowed(t, destroyed);
+}
+}  // namespace
+
+TEST_CASE("awaiting a Task whose frame a cancelled chain took fails with a message",
+          "[task][cancel][misuse]") {
+  // The leaf Task outlives the chain that awaited it (the test owns it);
+  // cancelling the chain destroyed its frame (the walk through
+  // borrow_below's Task reached it). Awaiting it again is the "already
+  // awaited" mistake, reported as such; dropping it then frees its memory.
+  weft_test::Gate gate;
+  long destroyed = 0;
+  weft::Task<void> leaf = wait_on(&gate, &destroyed, 1);
+  {
+    weft::LocalExecutor ex;
+    auto h = ex.spawn(borrow_below(leaf, &destroyed));
+    ex.run([&]() -> weft::Task<void> {
+      while (gate.waiting() == 0) co_await weft::yield_now();
+    }());
+  }
+  CHECK(destroyed == 12);
+  auto again = [&]() -> weft::Task<void> { co_await leaf; };
+  CHECK_THROWS_WITH(weft::block_on(again()), Catch::Contains("already awaited"));
 }
