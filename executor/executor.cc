@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "executor/task_threads.h"
 #include "executor/watchdog.h"
 #include "executor/worker_slot.h"
+#include "executor/worker_table.h"
 
 namespace weft {
 namespace detail {
@@ -28,8 +30,6 @@ inline constexpr uint32_t kIdlePollInterval = 61;
 // How many times in a row the LIFO slot may run before its task goes to the
 // back of the queue, so two tasks that wake each other cannot starve others.
 inline constexpr uint32_t kMaxLifoPolls = 3;
-// Upper bound on threads inside run() at once; slots are reused.
-inline constexpr uint32_t kMaxWorkers = 256;
 // Upper bound on tasks moved from the injector to a local queue at once.
 inline constexpr size_t kInjectorBatch = LocalQueue::kCapacity / 2;
 
@@ -39,7 +39,7 @@ extern thread_local void* t_local_core;
 
 class ExecutorCore final : public SchedulerCore, public Watched {
  public:
-  explicit ExecutorCore(ExecutorOptions o) : options_(o), idle_(kMaxWorkers) { watch(this); }
+  explicit ExecutorCore(ExecutorOptions o) : options_(o), idle_(WorkerTable::kInitialCapacity) { watch(this); }
 
   void schedule(TaskHeader* t) noexcept override {
     WorkerSlot* w = t_worker;
@@ -75,28 +75,22 @@ class ExecutorCore final : public SchedulerCore, public Watched {
 
   WorkerSlot* enter() {
     std::lock_guard<std::mutex> lock(slots_mu_);
-    // relaxed: slots_ and num_slots_ are only written under slots_mu_, which
-    // we hold; the lock orders us after every earlier writer.
-    uint32_t n = num_slots_.load(std::memory_order_relaxed);
+    // slots_ is only appended to under slots_mu_, which we hold.
+    const WorkerTable::View all = slots_.view();
     WorkerSlot* slot = nullptr;
-    for (uint32_t i = 0; i < n; ++i) {
-      WorkerSlot* s = slots_[i].load(std::memory_order_relaxed);
-      if (!s->in_use) {
-        slot = s;
+    for (uint32_t i = 0; i < all.size; ++i) {
+      if (!all[i]->in_use) {
+        slot = all[i];
         break;
       }
     }
     if (!slot) {
-      if (n == kMaxWorkers) {
-        std::fprintf(stderr, "weft: more than %u threads inside one Executor::run()\n",
-                     kMaxWorkers);
-        std::abort();
-      }
-      slot = new WorkerSlot(this);
-      // release: pairs with the acquire loads of slots_/num_slots_ by
-      // stealers, which then see a constructed slot.
-      slots_[n].store(slot, std::memory_order_release);
-      num_slots_.store(n + 1, std::memory_order_release);
+      // More threads inside run() than ever before: a new slot. The table
+      // grows as needed (any number of threads may join).
+      auto fresh = std::make_unique<WorkerSlot>(this);
+      idle_.reserve(all.size + 1);  // parking never allocates
+      slots_.append(fresh.get());  // publishes the constructed slot
+      slot = fresh.release();
     }
     slot->in_use = true;
     slot->rng ^= reinterpret_cast<uintptr_t>(&slot) | 1;
@@ -165,12 +159,8 @@ class ExecutorCore final : public SchedulerCore, public Watched {
   bool try_tick() noexcept {
     TaskHeader* t = injector_.pop();
     if (!t) {
-      // acquire: pairs with enter()'s release stores, so each slot we read
-      // is constructed.
-      uint32_t n = num_slots_.load(std::memory_order_acquire);
-      for (uint32_t i = 0; i < n && !t; ++i) {
-        t = slots_[i].load(std::memory_order_acquire)->queue.steal_one();
-      }
+      const WorkerTable::View all = slots_.view();
+      for (uint32_t i = 0; i < all.size && !t; ++i) t = all[i]->queue.steal_one();
     }
     if (!t) return false;
     WorkerContextGuard guard;  // wakes during the run go to the injector
@@ -189,12 +179,9 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     }
     unwatch(this);  // returns once no watchdog tick is looking at us
     TaskHeader* queued = nullptr;
-    // acquire: pairs with enter()'s release stores (the slots are read here,
-    // on the destroying thread).
-    uint32_t n = num_slots_.load(std::memory_order_acquire);
-    for (uint32_t i = 0; i < n; ++i) {
-      WorkerSlot* s = slots_[i].load(std::memory_order_acquire);
-      while (TaskHeader* t = s->queue.pop()) {  // empty: leave() drained it
+    const WorkerTable::View all = slots_.view();
+    for (uint32_t i = 0; i < all.size; ++i) {
+      while (TaskHeader* t = all[i]->queue.pop()) {  // empty: leave() drained it
         t->next = queued;
         queued = t;
       }
@@ -209,10 +196,9 @@ class ExecutorCore final : public SchedulerCore, public Watched {
   // next pick, not only every kGlobalQueueInterval picks.
   void on_watchdog_tick() noexcept override {
     bool stranded = false;
-    // acquire: pairs with enter()'s release stores.
-    uint32_t n = num_slots_.load(std::memory_order_acquire);
-    for (uint32_t i = 0; i < n; ++i) {
-      WorkerSlot* s = slots_[i].load(std::memory_order_acquire);
+    const WorkerTable::View all = slots_.view();
+    for (uint32_t i = 0; i < all.size; ++i) {
+      WorkerSlot* s = all[i];
       // relaxed: snapshots (see WorkerSlot::tick).
       const uint32_t tick = s->tick.load(std::memory_order_relaxed);
       const bool same_run = tick == s->watchdog_seen_tick;
@@ -234,10 +220,10 @@ class ExecutorCore final : public SchedulerCore, public Watched {
 
  private:
   ~ExecutorCore() override {
-    // relaxed: the last release() of the core acquired every holder's
-    // writes (see SchedulerCore::release).
-    uint32_t n = num_slots_.load(std::memory_order_relaxed);
-    for (uint32_t i = 0; i < n; ++i) delete slots_[i].load(std::memory_order_relaxed);
+    // The last release() of the core acquired every holder's writes (see
+    // SchedulerCore::release).
+    const WorkerTable::View all = slots_.view();
+    for (uint32_t i = 0; i < all.size; ++i) delete all[i];
   }
 
   void notify_remote() noexcept override { idle_.notify_one(); }
@@ -319,8 +305,8 @@ class ExecutorCore final : public SchedulerCore, public Watched {
   }
 
   TaskHeader* steal(WorkerSlot* w) noexcept {
-    // acquire: pairs with enter()'s release stores of slots_ and num_slots_.
-    uint32_t n = num_slots_.load(std::memory_order_acquire);
+    const WorkerTable::View all = slots_.view();
+    const uint32_t n = all.size;
     if (n <= 1) return nullptr;
     // xorshift: a cheap per-worker random start, so thieves spread out.
     w->rng ^= w->rng << 13;
@@ -328,7 +314,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     w->rng ^= w->rng << 17;
     uint32_t start = static_cast<uint32_t>(w->rng % n);
     for (uint32_t i = 0; i < n; ++i) {
-      WorkerSlot* victim = slots_[(start + i) % n].load(std::memory_order_acquire);
+      WorkerSlot* victim = all[(start + i) % n];
       if (victim == w) continue;
       if (TaskHeader* t = victim->queue.steal_into(w->queue)) return t;
       if (TaskHeader* t = steal_lifo(victim)) return t;
@@ -352,10 +338,9 @@ class ExecutorCore final : public SchedulerCore, public Watched {
 
   bool work_visible() const noexcept {
     if (!injector_.is_empty()) return true;
-    // acquire: pairs with enter()'s release stores of slots_ and num_slots_.
-    uint32_t n = num_slots_.load(std::memory_order_acquire);
-    for (uint32_t i = 0; i < n; ++i) {
-      WorkerSlot* s = slots_[i].load(std::memory_order_acquire);
+    const WorkerTable::View all = slots_.view();
+    for (uint32_t i = 0; i < all.size; ++i) {
+      WorkerSlot* s = all[i];
       if (!s->queue.is_empty()) return true;
       // relaxed: as in steal_lifo; the fence in prepare_park orders it
       // against the watchdog's store and notify_one.
@@ -370,10 +355,9 @@ class ExecutorCore final : public SchedulerCore, public Watched {
   const ExecutorOptions options_;
 
   std::mutex slots_mu_;  // serializes enter/leave
-  // Slots are appended (never removed) under slots_mu_ and read by stealers
-  // without it: the release store of num_slots_ publishes the new slot.
-  std::atomic<WorkerSlot*> slots_[kMaxWorkers] = {};
-  std::atomic<uint32_t> num_slots_{0};
+  // Slots are appended (never removed) under slots_mu_ and read by stealers,
+  // the watchdog and parking workers without it (see WorkerTable).
+  WorkerTable slots_;
   std::atomic<uint32_t> num_workers_{0};  // threads inside run()
 
   Idle idle_;

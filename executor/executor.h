@@ -4,7 +4,8 @@
 // that calls `ex.run(task)` becomes one of its workers until that task
 // completes; that is how the threads of a pool you already have (an
 // asio::thread_pool, a std::jthread pool, a game loop calling try_tick())
-// are recruited. `spawn` may be called from any thread.
+// are recruited. `spawn` may be called from any thread. Any number of
+// threads may be inside run() at once (the worker table grows).
 //
 // Scheduling (after tokio's multi-threaded scheduler):
 // - each worker has a fixed-size run queue that other workers steal half of,

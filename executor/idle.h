@@ -47,6 +47,12 @@ class Idle {
   };
 
   explicit Idle(size_t capacity) { sleepers_.reserve(capacity); }
+  // Makes room for `capacity` sleepers, so that prepare_park (noexcept)
+  // never allocates. Called as workers join; may throw std::bad_alloc.
+  void reserve(size_t capacity) {
+    std::lock_guard<std::mutex> lock(mu_);
+    sleepers_.reserve(capacity);
+  }
 
   // Starts searching unless half of `num_workers` already do. Returns
   // whether `m` searches now.

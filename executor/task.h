@@ -8,6 +8,11 @@
 // - Awaiting a Task starts it; control passes between parent and child
 //   through the runner's trampoline (TaskHeader::transfer), so a chain of a
 //   million nested awaits uses constant stack in every build mode.
+// - Destroying a suspended chain (its task cancelled, its executor gone)
+//   uses constant stack too, and keeps the order plain recursion would give:
+//   the deepest suspended frame first, then each parent, so a child's
+//   destructors may still use what its parents own (see
+//   destroy_owned_frame below).
 // - The result, or the exception the body threw, is delivered to the awaiter.
 //   `Task<T&>` delivers a reference; `Task<void>` nothing.
 // - Every weft coroutine knows the task (TaskHeader) it runs in, so a leaf
@@ -58,6 +63,13 @@ class PromiseBase {
   }
   static void operator delete(void* frame, std::size_t) noexcept {
     TaskHeader* h = header_of_frame(frame);
+    // Destroyed by the destroy walk ahead of the Task that owns it: the
+    // memory stays until that Task lets go (destroy_owned_frame).
+    if (h->frame_destroyed) return;
+    release_memory(h);
+  }
+  // Frees the allocation of a frame that is gone, or drops its reference.
+  static void release_memory(TaskHeader* h) noexcept {
     // Fast path: nobody but the frame refers to the header (a task that was
     // only awaited, or a spawned task whose handle and wakers are gone), so
     // no other thread can touch it: free without an atomic RMW.
@@ -98,16 +110,72 @@ class PromiseBase {
     task_ = self;
     self->resume_point = frame;
   }
-  // Internal: this coroutine runs as a child of `parent` in `parent`'s task.
-  void set_parent(TaskHeader* task, std::coroutine_handle<> parent) noexcept {
-    task_ = task;
-    continuation_ = parent;
+  // Internal: this coroutine, whose frame is `self`, starts as the child
+  // that `parent` (frame `parent_frame`) awaits, in the parent's task.
+  void start_as_child(PromiseBase& parent, std::coroutine_handle<> parent_frame,
+                      std::coroutine_handle<> self) noexcept {
+    task_ = parent.task_;
+    continuation_ = parent_frame;
+    parent_ = &parent;
+    parent.awaiting_ = this;
+    parent.awaiting_frame_ = self;
   }
+  // Internal: the parent has resumed from its await of this coroutine.
+  void end_as_child() noexcept { parent_->awaiting_ = nullptr; }
 
  private:
+  friend void destroy_owned_frame(std::coroutine_handle<> frame, PromiseBase* owned) noexcept;
+
   TaskHeader* task_ = nullptr;
   std::coroutine_handle<> continuation_;
+  // The await chain's links for the destroy walk (destroy_owned_frame): the
+  // promise of the coroutine that awaits this one (set when it starts), and
+  // the child this coroutine awaits right now with that child's frame (set
+  // when the await suspends, cleared when it resumes). Touched only by the
+  // thread that runs or destroys the task, like the frame itself.
+  PromiseBase* parent_ = nullptr;
+  PromiseBase* awaiting_ = nullptr;
+  std::coroutine_handle<> awaiting_frame_;
 };
+
+// Destroys `frame`, whose promise is `owned`, for the Task that owns it.
+//
+// A frame suspended in `co_await child` owns the child through a Task in
+// its frame (usually), so plain destruction recurses once per level: a
+// million-deep chain overflows the stack. Instead the frames below `owned`
+// are destroyed here in a loop, deepest first (the order the recursion
+// would have destroyed them in), each while its parent is still intact.
+// Each of them is marked frame_destroyed first: its memory stays, so the
+// Task that owns it (in its parent's frame, destroyed next, or elsewhere)
+// finds the mark, frees the memory and recurses no further.
+//
+// One difference from plain recursion, for chains whose Tasks are owned
+// elsewhere than in the parent's frame (a Task passed down by reference):
+// the chain below is still destroyed leaf first, before the frame that
+// owns the Task, which would otherwise have destroyed it later.
+inline void destroy_owned_frame(std::coroutine_handle<> frame, PromiseBase* owned) noexcept {
+  TaskHeader* h = header_of_frame(frame.address());
+  if (h->frame_destroyed) {  // already destroyed by a walk: only memory left
+    PromiseBase::release_memory(h);
+    return;
+  }
+  // The deepest frame of the chain below `owned` that is suspended.
+  PromiseBase* deepest = owned;
+  while (deepest->awaiting_ && !deepest->awaiting_frame_.done()) deepest = deepest->awaiting_;
+  while (deepest != owned) {
+    PromiseBase* parent = deepest->parent_;
+    std::coroutine_handle<> f = parent->awaiting_frame_;
+    header_of_frame(f.address())->frame_destroyed = true;
+    // Safety: the chain is suspended (its owner is being destroyed, which
+    // happens only at a suspension point); `f` has no suspended child left
+    // (destroyed by the previous step), and its owning Task will only free
+    // the memory (frame_destroyed). `deepest` is gone after this.
+    f.destroy();
+    deepest = parent;
+  }
+  // Safety: the caller (a Task) owns `frame`; every frame below it is gone.
+  frame.destroy();
+}
 
 template <class P>
 concept WeftPromise = std::derived_from<P, PromiseBase>;
@@ -204,7 +272,9 @@ class [[nodiscard]] Task {
     explicit Awaiter(Handle h) noexcept : child_(h) {}
     bool await_ready() const {
       if (!child_) throw std::logic_error("weft: co_await on a moved-from or empty weft::Task");
-      if (child_.done() || child_.promise().task() != nullptr) {
+      // A frame a destroy walk took (its chain was cancelled) was awaited too.
+      if (detail::header_of_frame(child_.address())->frame_destroyed || child_.done() ||
+          child_.promise().task() != nullptr) {
         throw std::logic_error("weft: co_await on a weft::Task that was already awaited");
       }
       return false;
@@ -212,13 +282,16 @@ class [[nodiscard]] Task {
     template <detail::WeftPromise P>
     void await_suspend(std::coroutine_handle<P> parent) noexcept {
       detail::TaskHeader* task = parent.promise().task();
-      child_.promise().set_parent(task, parent);
+      child_.promise().start_as_child(parent.promise(), parent, child_);
       // Start the child through the runner's trampoline (see
       // TaskHeader::transfer): no stack growth however deep the chain.
       task->resume_point = child_;
       task->transfer = true;
     }
-    T await_resume() { return child_.promise().take(); }
+    T await_resume() {
+      child_.promise().end_as_child();
+      return child_.promise().take();
+    }
 
    private:
     Handle child_;
@@ -232,9 +305,13 @@ class [[nodiscard]] Task {
  private:
   void reset() noexcept {
     if (handle_) {
-      // Safety: a Task owns its frame until released; the frame is suspended
-      // (never started, or finished at final_suspend).
-      std::exchange(handle_, {}).destroy();
+      // A Task owns its frame until released; the frame is suspended (never
+      // started, finished at final_suspend, or its task was cancelled at a
+      // suspension point), or was already destroyed by a destroy walk.
+      Handle h = std::exchange(handle_, {});
+      // Safety: promise() only computes an address here; the walk reads it
+      // only when the frame is not marked destroyed.
+      detail::destroy_owned_frame(h, &h.promise());
     }
   }
   Handle handle_;

@@ -144,6 +144,13 @@ struct TaskHeader {
   // AddressSanitizer).
   bool transfer = false;
 
+  // Only for a frame that is awaited as a child (never for a task's root):
+  // set by the destroy walk (task.h, destroy_owned_frame) just before it
+  // destroys the frame ahead of the Task that owns it. The frame's memory
+  // then stays allocated until that Task lets go of it, so the Task can see
+  // the frame is gone. Written and read by the thread destroying the chain.
+  bool frame_destroyed = false;
+
   // The shard of the live-task list this task is on (executor-private).
   // Written under that shard's lock; read before taking it (relaxed) to
   // know which lock to take, then re-read under it.

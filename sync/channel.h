@@ -28,6 +28,17 @@
 //   channel as if it had never waited. A receiver that was already promised
 //   an item but is destroyed before it resumes passes the promise to the
 //   next waiting receiver: the item stays in the channel, in its place.
+// - A T whose move constructor throws: a receive moves the item out of the
+//   channel exactly once, into the value it returns. If that move throws,
+//   the exception reaches the receiver (co_await ch.recv() or try_recv()
+//   throws it) and the item stays in the channel, first in line, for the
+//   next receive (a waiting receiver is woken for it), as if this receive
+//   had never happened. (If T's move modified its source before throwing,
+//   the item left is what the move left of it.) A send whose move into the
+//   channel throws fails with that exception: the value never entered the
+//   channel and is destroyed with the send; this includes a waiting
+//   sender, whose value moves in when a receive makes room. Every path
+//   drops the references it holds on the channel's state either way.
 // - Works under block_on, LocalExecutor and Executor, from any thread.
 // - A send or receive that completes without waiting counts against the
 //   task's cooperative budget (executor/coop.h): with none left, it yields
@@ -41,7 +52,10 @@
 // queues of Waiter nodes that live in the awaiters. Items always stay in the
 // buffer, in order: waking a receiver reserves the front unreserved item for
 // it (`reserved_` counts those), and the receiver takes the front item when
-// it resumes; a cancelled receiver just gives its reservation up. A sender
+// it resumes; a cancelled receiver just gives its reservation up. A receive
+// that finds an item without waiting reserves it the same way and takes it
+// in await_resume, so every receive moves T once (FrontTake), straight into
+// the value it returns. A sender
 // waits only while the buffer is full, and its value moves in as soon as
 // there is room. settle_locked() restores these rules after every change.
 // The mutable state lives in a ChannelCore that queued and notified awaiters
@@ -68,6 +82,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -88,15 +103,20 @@ namespace detail {
 
 struct RecvWaiter : Waiter {
   // Set by the notifier: true when an item in the buffer is reserved for
-  // this receiver, false when the channel is closed and drained.
+  // this receiver, false when the channel is closed and drained. Also set
+  // by the receiver itself when it finds an item without waiting.
   bool reserved = false;
 };
 
 template <class T>
 struct SendWaiter : Waiter {
   // The value to send. Moved into the buffer by the receiver that made
-  // room; still present once notified means the channel was closed.
+  // room; still present once notified means the channel was closed, or
+  // that moving it in threw (`error`).
   std::optional<T> value;
+  // Set by the notifier when moving `value` into the buffer threw: the
+  // sender rethrows it.
+  std::exception_ptr error;
 };
 
 template <class T>
@@ -132,58 +152,45 @@ class ChannelCore {
 
   // --- receive ----------------------------------------------------------
 
-  // Receives into `out` now, finds the channel closed and drained (`out`
-  // stays empty), or queues `w`. Returns true when queued.
+  // Finds an item for `w` now (reserves it, as a notifier would, and
+  // marks `w` notified: the awaiter takes it with take_reserved), finds the
+  // channel closed and drained (`w` stays idle), or queues `w`. Returns
+  // true when queued. Either way the item is moved only once, by the
+  // take, straight into the value the receive returns.
   template <class P>
-  bool recv_or_queue(RecvWaiter& w, std::optional<T>& out, std::coroutine_handle<P> h) {
-    WakeList wakes;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (buffer_.size() > reserved_) {
-        out.emplace(buffer_.pop_front());
-        settle_locked(wakes);
-      } else if (!drained_locked()) {
-        w.waker = current_waker(h);
-        ++refs_;  // dropped when the awaiter consumes or abandons the node
-        receivers_.push_back(&w);
-        return true;
-      }
+  bool recv_or_queue(RecvWaiter& w, std::coroutine_handle<P> h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (buffer_.size() > reserved_) {
+      ++reserved_;
+      ++refs_;  // dropped by take_reserved, or abandon_recv if cancelled
+      w.reserved = true;
+      // relaxed: our own node, never queued; the owner (us) reads it next.
+      w.state.store(WaiterState::kNotified, std::memory_order_relaxed);
+      return false;
     }
-    wakes.wake_all();
-    return false;
+    if (drained_locked()) return false;
+    w.waker = current_waker(h);
+    ++refs_;  // dropped when the awaiter consumes or abandons the node
+    receivers_.push_back(&w);
+    return true;
   }
 
-  // A notified receiver resumes with a reservation: takes the front item
-  // and drops its reference.
-  T take_reserved() {
-    WakeList wakes;
-    std::optional<T> item;
-    bool last;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --reserved_;
-      item.emplace(buffer_.pop_front());  // reserved_ <= size, so not empty
-      settle_locked(wakes);
-      last = unref_locked();
-    }
-    wakes.wake_all();
-    if (last) delete this;
-    return std::move(*item);
+  // A receiver with a reservation takes the front item (reserved_ <= size,
+  // so there is one) and drops its reference, also when the move throws:
+  // the item then stays first in line and the reservation passes on.
+  absl::StatusOr<T> take_reserved() {
+    FrontTake take(*this, /*reserved=*/true);
+    // A prvalue: T is moved once, into the caller's object.
+    return absl::StatusOr<T>(std::move(buffer_.front()));
   }
 
   absl::StatusOr<T> try_recv() {
-    WakeList wakes;
-    std::optional<T> item;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (buffer_.size() <= reserved_) {
-        return drained_locked() ? recv_closed_status() : recv_empty_status();
-      }
-      item.emplace(buffer_.pop_front());
-      settle_locked(wakes);
+    FrontTake take(*this, /*reserved=*/false);
+    if (buffer_.size() <= reserved_) {
+      take.nothing_to_take();
+      return drained_locked() ? recv_closed_status() : recv_empty_status();
     }
-    wakes.wake_all();
-    return std::move(*item);
+    return absl::StatusOr<T>(std::move(buffer_.front()));
   }
 
   // A receive awaiter goes away without having consumed its node: withdraw
@@ -296,6 +303,48 @@ class ChannelCore {
     return true;
   }
 
+  // Finishes a receive that moves the front item out while holding mu_.
+  // RAII, so that a throwing move of T cannot skip it: constructed (taking
+  // mu_) before the move, destroyed after it or while its exception
+  // unwinds. Removes the item only if the move succeeded (else it stays
+  // first in line); gives up the receiver's reservation and drops its
+  // reference if it had one; restores the invariants (a waiting receiver
+  // gets the item back, a waiting sender the room) and wakes whoever that
+  // names once mu_ is released.
+  class FrontTake {
+   public:
+    FrontTake(ChannelCore& core, bool reserved)
+        : core_(core),
+          lock_(core.mu_),
+          reserved_(reserved),
+          exceptions_(std::uncaught_exceptions()) {}
+    FrontTake(const FrontTake&) = delete;
+    FrontTake& operator=(const FrontTake&) = delete;
+    // try_recv found nothing to take (only with reserved == false).
+    void nothing_to_take() noexcept { taking_ = false; }
+    ~FrontTake() {
+      const bool moved = std::uncaught_exceptions() == exceptions_;
+      if (taking_ && moved) core_.buffer_.drop_front();
+      bool last = false;
+      if (reserved_) {
+        --core_.reserved_;
+        last = core_.unref_locked();
+      }
+      if (taking_) core_.settle_locked(wakes_);
+      lock_.unlock();
+      wakes_.wake_all();
+      if (last) delete &core_;  // nobody else can reach it any more
+    }
+
+   private:
+    ChannelCore& core_;
+    std::unique_lock<std::mutex> lock_;
+    const bool reserved_;
+    const int exceptions_;  // in flight when the take began
+    bool taking_ = true;
+    WakeList wakes_;
+  };
+
   // Drops a reference; true when it was the last: the caller deletes the
   // core once it has released mu_ (nobody else can reach it any more).
   bool unref_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return --refs_ == 0; }
@@ -316,8 +365,14 @@ class ChannelCore {
     while (buffer_.size() < capacity_ && !senders_.empty()) {
       // Safety: senders_ holds only the SendWaiter<T> of SendAwaiters.
       auto* s = static_cast<SendWaiter<T>*>(senders_.pop_front());
-      buffer_.push_back(std::move(*s->value));
-      s->value.reset();  // sent
+      try {
+        buffer_.push_back(std::move(*s->value));  // leaves the ring as it was if it throws
+        s->value.reset();  // sent
+      } catch (...) {
+        // Not swallowed: the sender's await rethrows it. The receive that
+        // made room (our caller) goes on.
+        s->error = std::current_exception();
+      }
       wakes.push(WaiterQueue::notify(s));
     }
     while (buffer_.size() > reserved_ && !receivers_.empty()) {
@@ -384,6 +439,9 @@ class Channel {
     SendResult<T> await_resume() {
       coop_.rethrow_if_failed();
       if (detail::consume_notified(waiter_, "channel send")) core_->release_notified();
+      // Moving the value into the channel threw (when a receive made room):
+      // the send fails with that exception.
+      if (waiter_.error) std::rethrow_exception(std::exchange(waiter_.error, nullptr));
       if (waiter_.value) return SendResult<T>::closed(std::move(*waiter_.value));
       return SendResult<T>::sent();
     }
@@ -417,19 +475,13 @@ class Channel {
     }
     absl::StatusOr<T> await_resume() {
       coop_.rethrow_if_failed();
-      if (detail::consume_notified(waiter_, "channel recv")) {
-        // Either call drops the node's reference to the core, which may free
-        // it if the Channel is gone.
-        if (waiter_.reserved) {
-          item_.emplace(core_->take_reserved());
-        } else {
-          core_->release_notified();
-        }
-      }
-      if (!item_) return recv_closed_status();
-      absl::StatusOr<T> r(std::move(*item_));
-      item_.reset();
-      return r;
+      // Idle: found the channel closed and drained without waiting.
+      if (!detail::consume_notified(waiter_, "channel recv")) return recv_closed_status();
+      // Either call drops the node's reference to the core (even if T's
+      // move throws), which may free it if the Channel is gone.
+      if (waiter_.reserved) return core_->take_reserved();
+      core_->release_notified();
+      return recv_closed_status();
     }
 
    private:
@@ -437,12 +489,11 @@ class Channel {
     // task next runs (executor/coop.h): true when queued.
     template <detail::WeftPromise P>
     bool try_suspend(std::coroutine_handle<P> h) {
-      return core_->recv_or_queue(waiter_, item_, h);
+      return core_->recv_or_queue(waiter_, h);
     }
 
     detail::ChannelCore<T>* core_;
     detail::RecvWaiter waiter_;
-    std::optional<T> item_;  // received without waiting, or taken on resume
     detail::DeferredOp coop_;
   };
 

@@ -16,6 +16,13 @@
 //   std::logic_error. `try_recv()` never waits (UNAVAILABLE: nothing yet).
 // - A receiving task cancelled after the value arrived but before it
 //   resumed leaves the value in the receiver: awaiting it again gets it.
+// - A T whose move constructor throws: a receive whose move of the value
+//   throws passes the exception to the receiver and leaves the value in
+//   place, still not received (the next receive may take it). A send whose
+//   move throws passes the exception to the sender and leaves the sender
+//   unused (it may send again; if it goes away, the receiver gets
+//   OUT_OF_RANGE); the value is destroyed with the exception. Either way
+//   both ends keep exactly their references.
 // - Works under block_on, LocalExecutor and Executor, from any thread.
 //
 // Memory ordering: send() happens-before the receive that returns the value
@@ -30,6 +37,7 @@
 
 #include <atomic>
 #include <coroutine>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -106,18 +114,36 @@ class OneshotState {
   }
 
   // The value, UNAVAILABLE (nothing yet) or OUT_OF_RANGE (sender gone).
+  // The value is moved once, into the returned object; if that move
+  // throws, it stays here, not taken.
   absl::StatusOr<T> take() {
     std::lock_guard<std::mutex> lock(mu_);
     if (taken_) throw std::logic_error("weft: a oneshot value was received twice");
     if (!value_) return sender_gone_ ? recv_closed_status() : recv_empty_status();
-    taken_ = true;
-    absl::StatusOr<T> r(std::move(*value_));
-    value_.reset();
-    return r;
+    MarkTaken mark(this);  // destroyed after the move below, still under mu_
+    return absl::StatusOr<T>(std::move(*value_));
   }
 
  private:
   ~OneshotState() = default;
+
+  // Marks the value taken once take()'s move of it succeeded; does nothing
+  // when that move threw (RAII, so the return statement's move is covered).
+  class MarkTaken {
+   public:
+    explicit MarkTaken(OneshotState* s) : s_(s), exceptions_(std::uncaught_exceptions()) {}
+    MarkTaken(const MarkTaken&) = delete;
+    MarkTaken& operator=(const MarkTaken&) = delete;
+    ~MarkTaken() {
+      if (std::uncaught_exceptions() != exceptions_) return;
+      s_->taken_ = true;
+      s_->value_.reset();
+    }
+
+   private:
+    OneshotState* s_;
+    const int exceptions_;  // in flight when the take began
+  };
 
   Waker notify_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Waiter* w = waiting_.pop_front();
@@ -155,9 +181,9 @@ class OneshotSender {
   // receiver is gone.
   SendResult<T> send(T value) {
     if (!state_) throw std::logic_error("weft: send on a used or moved-from OneshotSender");
-    detail::OneshotState<T>* s = std::exchange(state_, nullptr);
-    SendResult<T> r = s->send(std::move(value));
-    s->release();
+    // If T's move throws in here, the sender keeps its state: still unused.
+    SendResult<T> r = state_->send(std::move(value));
+    std::exchange(state_, nullptr)->release();
     return r;
   }
   // Whether the receiver is gone (a send would fail).

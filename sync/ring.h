@@ -6,6 +6,14 @@
 // does not touch the heap. Capacity is a power of two and only grows.
 //
 // Not thread-safe: the channel's lock guards it.
+//
+// Exceptions from T's move constructor: push_back / push_front leave the
+// ring unchanged (and the value with the caller); front() + drop_front()
+// let a caller move the front item out and remove it only once the move
+// succeeded. Growth copies instead of moving when T's move may throw and T
+// can be copied (std::move_if_noexcept), so a throw leaves every item in
+// place; a move-only T whose move throws during growth gets only the basic
+// guarantee (the items already moved are lost).
 #ifndef WEFT_SYNC_RING_H_
 #define WEFT_SYNC_RING_H_
 
@@ -38,6 +46,14 @@ class Ring {
     ++size_;
   }
   // Requires !empty().
+  T& front() noexcept { return *slots_[head_]; }
+  // Removes the front item (moved from, or not). Requires !empty().
+  void drop_front() noexcept {
+    slots_[head_].reset();
+    head_ = (head_ + 1) & mask();
+    --size_;
+  }
+  // Requires !empty().
   T pop_front() {
     std::optional<T>& slot = slots_[head_];
     T v = std::move(*slot);
@@ -54,7 +70,9 @@ class Ring {
   size_t mask() const noexcept { return slots_.size() - 1; }
   void grow() {
     std::vector<std::optional<T>> bigger(slots_.empty() ? kInitialSlots : 2 * slots_.size());
-    for (size_t i = 0; i < size_; ++i) bigger[i] = std::move(slots_[(head_ + i) & mask()]);
+    for (size_t i = 0; i < size_; ++i) {
+      bigger[i].emplace(std::move_if_noexcept(*slots_[(head_ + i) & mask()]));
+    }
     slots_ = std::move(bigger);
     head_ = 0;
   }
