@@ -30,7 +30,8 @@
 #include <source_location>
 
 // relacy.hpp minus its macro block (see above) and minus the Win32/pthread
-// emulation, which #defines pthread_* names that <thread> needs.
+// emulation, which #defines pthread_* names that <thread> needs. (The
+// semaphore and event are needed by Relacy's context.)
 #include <relacy/base.hpp>
 #include <relacy/context.hpp>
 #include <relacy/context_base_impl.hpp>
@@ -42,6 +43,8 @@
 #include <relacy/dyn_thread.hpp>
 #include <relacy/stdlib/mutex.hpp>
 #include <relacy/stdlib/condition_variable.hpp>
+#include <relacy/stdlib/semaphore.hpp>
+#include <relacy/stdlib/event.hpp>
 
 namespace weft {
 namespace model {

@@ -1,0 +1,23 @@
+"""weft_model_test: a Relacy model of executor code (see MODEL_CHECKING.md)."""
+
+# The seam every model compiles against.
+_SEAM = [
+    "//executor:atomic.h",
+    "//executor:atomic_relacy.h",
+    "//executor:futex.h",
+    "model.h",
+]
+
+def weft_model_test(name, srcs = [], deps = [], size = "small"):
+    """A Catch2 test `name`.cc with the executor sources `srcs` it models.
+
+    `srcs` are compiled here, with WEFT_RELACY defined, not taken from
+    //executor's libraries.
+    """
+    native.cc_test(
+        name = name,
+        size = size,
+        srcs = [name + ".cc"] + _SEAM + srcs,
+        local_defines = ["WEFT_RELACY"],
+        deps = ["//third_party/system:catch2_main"] + deps,
+    )
