@@ -18,6 +18,8 @@ def weft_model_test(name, srcs = [], deps = [], size = "small"):
         name = name,
         size = size,
         srcs = [name + ".cc"] + _SEAM + srcs,
-        local_defines = ["WEFT_RELACY"],
+        # WEFT_CHECKED_BUILD: the small LocalQueue capacity (4) of the checking
+        # build, so that a few pushes reach overflow and wrap-around.
+        local_defines = ["WEFT_RELACY", "WEFT_CHECKED_BUILD"],
         deps = ["//third_party/system:catch2_main"] + deps,
     )
