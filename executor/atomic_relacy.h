@@ -110,6 +110,13 @@ class atomic {
     return a_.fetch_sub(d, model::to_rl(mo), model::info(at));
   }
 
+  T fetch_or(T v, std::memory_order mo, model::Here at = model::Here::current()) {
+    return a_.fetch_or(v, model::to_rl(mo), model::info(at));
+  }
+  T fetch_and(T v, std::memory_order mo, model::Here at = model::Here::current()) {
+    return a_.fetch_and(v, model::to_rl(mo), model::info(at));
+  }
+
   // The futex model (executor/futex.h), as Relacy's own futex emulation
   // does it: a futex call is a scheduling point and a full fence (Linux's
   // futex_wait/futex_wake imply smp_mb); the value check and the sleep are
