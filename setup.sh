@@ -22,6 +22,8 @@ PACKAGES=(
   librust-smol-dev  # smol 1.3 with async-executor, async-io (BTreeMap timers) and deps
   cargo             # Debian's cargo (pulls rustc): the image's rustup one is not guaranteed
   strace            # benches/syscalls.sh: syscalls per tcp_rtt round trip
+  relacy-dev        # Relacy (header-only): the model checks in executor/model/,
+                    # run by `bazel test //...` (executor/MODEL_CHECKING.md)
 )
 
 missing=()

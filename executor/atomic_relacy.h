@@ -26,6 +26,7 @@
 #endif
 
 #include <atomic>  // std::memory_order only
+#include <cstddef>
 #include <cstdint>
 #include <source_location>
 
@@ -45,6 +46,14 @@
 #include <relacy/stdlib/condition_variable.hpp>
 #include <relacy/stdlib/semaphore.hpp>
 #include <relacy/stdlib/event.hpp>
+
+// Relacy replaces the global operator new/delete (context.hpp) so that it
+// can track what a model allocates, but not the sized deletes of C++14,
+// which the compiler calls for most deletes: those would reach the
+// original (or ASan's) delete with memory from Relacy's new. Route them to
+// Relacy's unsized delete, as Relacy itself declares its replacements.
+inline void operator delete(void* p, std::size_t) noexcept { ::operator delete(p); }
+inline void operator delete[](void* p, std::size_t) noexcept { ::operator delete[](p); }
 
 namespace weft {
 namespace model {

@@ -22,4 +22,7 @@ def weft_model_test(name, srcs = [], deps = [], size = "small"):
         # build, so that a few pushes reach overflow and wrap-around.
         local_defines = ["WEFT_RELACY", "WEFT_CHECKED_BUILD"],
         deps = ["//third_party/system:catch2_main"] + deps,
+        # The sanitizer configs leave these out (.bazelrc): Relacy's fibers
+        # and operator new are not ASan/TSan material.
+        tags = ["relacy"],
     )
