@@ -24,6 +24,8 @@ PACKAGES=(
   strace            # benches/syscalls.sh: syscalls per tcp_rtt round trip
   clang             # fuzz/run.sh: libFuzzer targets need clang (Debian 12: clang 14)
   libclang-rt-14-dev  # clang 14's sanitizer and libFuzzer runtimes (-fsanitize=fuzzer)
+  relacy-dev        # Relacy (header-only): the model checks in executor/model/,
+                    # run by `bazel test //...` (executor/MODEL_CHECKING.md)
 )
 
 missing=()

@@ -29,12 +29,12 @@ void Idle::notify_one() noexcept {
   // seq_cst fence: pairs with the fence in prepare_park(). Either this
   // thread sees the parking worker's registration, or that worker sees our
   // pushed task when it re-checks the queues. Without it both could miss.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  weft::atomic_thread_fence(std::memory_order_seq_cst);
   if (num_searching_.load(std::memory_order_relaxed) != 0) return;
   if (num_sleepers_.load(std::memory_order_relaxed) == 0) return;
   Member* wake = nullptr;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<weft::mutex> lock(mu_);
     if (!sleepers_.empty()) {
       // Prefer a sleeper on the futex over the one watching I/O in
       // epoll_wait (task_threads.h): waking the watcher would leave I/O to
@@ -62,7 +62,7 @@ void Idle::notify_one() noexcept {
 
 void Idle::prepare_park(Member& m) noexcept {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<weft::mutex> lock(mu_);
     sleepers_.push_back(&m);
     m.in_sleepers = true;
     // relaxed: as in notify_one; the seq_cst fence below publishes it.
@@ -72,11 +72,11 @@ void Idle::prepare_park(Member& m) noexcept {
   // after the fence below and does not sleep if it finds any.
   if (m.searching) give_up_search(m);
   // seq_cst fence: pairs with notify_one()'s fence (see there).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  weft::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 void Idle::unsleep(Member& m) noexcept {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<weft::mutex> lock(mu_);
   if (m.in_sleepers) {  // woke by itself (or for the root): not searching
     for (size_t i = 0; i < sleepers_.size(); ++i) {
       if (sleepers_[i] == &m) {

@@ -28,11 +28,11 @@
 #ifndef WEFT_EXECUTOR_IDLE_H_
 #define WEFT_EXECUTOR_IDLE_H_
 
-#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <vector>
 
+#include "executor/atomic.h"
 #include "executor/parker.h"
 
 namespace weft {
@@ -77,14 +77,14 @@ class Idle {
   }
 
  private:
-  std::mutex mu_;
+  weft::mutex mu_;
   std::vector<Member*> sleepers_;  // guarded by mu_
   // Mirrors sleepers_.size() for the lock-free check in notify_one; changed
   // under mu_, read after a seq_cst fence.
-  std::atomic<uint32_t> num_sleepers_{0};
+  weft::atomic<uint32_t> num_sleepers_{0};
   // Workers searching for work: changed with seq_cst (Dekker with
   // notify_one and prepare_park), read relaxed after a seq_cst fence.
-  std::atomic<uint32_t> num_searching_{0};
+  weft::atomic<uint32_t> num_searching_{0};
 };
 
 }  // namespace detail

@@ -4,7 +4,7 @@ namespace weft {
 namespace detail {
 
 bool Injector::push_batch(TaskHeader* first, TaskHeader* last, size_t count) noexcept {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<weft::mutex> lock(mu_);
   if (closed_) return false;
   last->next = nullptr;
   if (tail_) tail_->next = first; else head_ = first;
@@ -16,7 +16,7 @@ bool Injector::push_batch(TaskHeader* first, TaskHeader* last, size_t count) noe
 
 TaskHeader* Injector::pop() noexcept {
   if (is_empty()) return nullptr;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<weft::mutex> lock(mu_);
   TaskHeader* t = head_;
   if (!t) return nullptr;
   head_ = t->next;
@@ -29,7 +29,7 @@ TaskHeader* Injector::pop() noexcept {
 TaskHeader* Injector::pop_batch(size_t max, size_t* count) noexcept {
   *count = 0;
   if (is_empty() || max == 0) return nullptr;
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<weft::mutex> lock(mu_);
   TaskHeader* first = head_;
   TaskHeader* last = nullptr;
   size_t n = 0;
@@ -47,7 +47,7 @@ TaskHeader* Injector::pop_batch(size_t max, size_t* count) noexcept {
 }
 
 TaskHeader* Injector::close() noexcept {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<weft::mutex> lock(mu_);
   closed_ = true;
   TaskHeader* all = head_;
   head_ = tail_ = nullptr;

@@ -8,10 +8,10 @@
 #ifndef WEFT_EXECUTOR_INJECTOR_H_
 #define WEFT_EXECUTOR_INJECTOR_H_
 
-#include <atomic>
 #include <cstddef>
 
 #include <mutex>
+#include "executor/atomic.h"
 #include "executor/task_header.h"
 
 namespace weft {
@@ -42,12 +42,12 @@ class Injector {
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable weft::mutex mu_;
   TaskHeader* head_ = nullptr;  // guarded by mu_
   TaskHeader* tail_ = nullptr;  // guarded by mu_
   bool closed_ = false;  // guarded by mu_
   // Written under mu_, read without it (a hint for idle workers).
-  std::atomic<size_t> len_{0};
+  weft::atomic<size_t> len_{0};
 };
 
 }  // namespace detail

@@ -16,9 +16,9 @@
 #ifndef WEFT_EXECUTOR_LOCAL_QUEUE_H_
 #define WEFT_EXECUTOR_LOCAL_QUEUE_H_
 
-#include <atomic>
 #include <cstdint>
 
+#include "executor/atomic.h"
 #include "executor/task_header.h"
 
 namespace weft {
@@ -188,9 +188,9 @@ class LocalQueue {
     ++o.count;
   }
 
-  alignas(64) std::atomic<uint64_t> head_{0};  // steal << 32 | real
-  alignas(64) std::atomic<uint32_t> tail_{0};  // written by the owner only
-  std::atomic<TaskHeader*> buffer_[kCapacity] = {};
+  alignas(64) weft::atomic<uint64_t> head_{0};  // steal << 32 | real
+  alignas(64) weft::atomic<uint32_t> tail_{0};  // written by the owner only
+  weft::atomic<TaskHeader*> buffer_[kCapacity] = {};
 };
 
 }  // namespace detail

@@ -1,28 +1,9 @@
 #include "executor/parker.h"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include "executor/futex.h"
 
 namespace weft {
 namespace detail {
-namespace {
-
-void futex_wait(std::atomic<uint32_t>* word, uint32_t expected) noexcept {
-  // Returns on wake, on EAGAIN (the word changed), or on a signal; the caller
-  // re-checks the word in every case.
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr,
-          nullptr, 0);
-}
-
-void futex_wake_one(std::atomic<uint32_t>* word) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr,
-          0);
-}
-
-}  // namespace
 
 void Parker::park() noexcept {
   // Fast path: consume a pending permit. acquire: pairs with unpark()'s

@@ -24,8 +24,9 @@
 #ifndef WEFT_EXECUTOR_PARKER_H_
 #define WEFT_EXECUTOR_PARKER_H_
 
-#include <atomic>
 #include <cstdint>
+
+#include "executor/atomic.h"
 
 namespace weft {
 namespace detail {
@@ -67,14 +68,14 @@ class Parker {
   // kParkedInBlocker (the owner is in blocker_->block() or about to), or
   // kNotified (a permit waits). Written by the owner in park()/park_in() and
   // by any thread in unpark().
-  std::atomic<uint32_t> state_{kEmpty};
+  weft::atomic<uint32_t> state_{kEmpty};
   // The blocker of the current park_in(); stored by the owner before its
   // release CAS to kParkedInBlocker, loaded by unpark() after its acquire
   // exchange saw that state. Atomic because a slow unpark() may still load
   // it while the owner stores it for a later park_in(); the blocker must
   // then outlive such calls (the reactor's watcher is never destroyed), and
   // a stale one only makes a later block() return early.
-  std::atomic<ParkBlocker*> blocker_{nullptr};
+  weft::atomic<ParkBlocker*> blocker_{nullptr};
 };
 
 }  // namespace detail

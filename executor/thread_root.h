@@ -31,11 +31,10 @@
 #ifndef WEFT_EXECUTOR_THREAD_ROOT_H_
 #define WEFT_EXECUTOR_THREAD_ROOT_H_
 
-#include <atomic>
 #include <cstdint>
-#include <thread>
 #include <utility>
 
+#include "executor/atomic.h"
 #include "executor/parker.h"
 #include "executor/task.h"
 #include "executor/task_header.h"
@@ -94,17 +93,17 @@ class RootBase : public Scheduler {
   ~RootBase() {
     // acquire: pairs with the release decrement in schedule().
     while (schedules_in_flight_.load(std::memory_order_acquire) != 0) {
-      std::this_thread::yield();
+      weft::spin_yield();
     }
   }
 
   TaskHeader* header_ = nullptr;  // set by ThreadRoot's constructor
   Parker* parker_;
   // Set by any thread that wakes the root, cleared by the owner in poll().
-  std::atomic<bool> ready_{true};
+  weft::atomic<bool> ready_{true};
   // schedule() calls between their step 1 and step 3. Raised and lowered by
   // any waking thread; read by the owner in ~RootBase.
-  std::atomic<uint32_t> schedules_in_flight_{0};
+  weft::atomic<uint32_t> schedules_in_flight_{0};
   bool finished_ = false;  // owner thread only
 };
 

@@ -9,9 +9,9 @@
 #ifndef WEFT_EXECUTOR_WORKER_SLOT_H_
 #define WEFT_EXECUTOR_WORKER_SLOT_H_
 
-#include <atomic>
 #include <cstdint>
 
+#include "executor/atomic.h"
 #include "executor/idle.h"
 #include "executor/local_queue.h"
 #include "executor/task_header.h"
@@ -32,16 +32,16 @@ struct WorkerSlot : Idle::Member {
   // the owner; taken by a thief only while `stalled` is set. Exchanged with
   // acq_rel by both, so a task is taken exactly once and its header is
   // published to whoever takes it.
-  std::atomic<TaskHeader*> lifo{nullptr};
+  weft::atomic<TaskHeader*> lifo{nullptr};
   // Tasks the owner picked so far. Written by the owner (relaxed store, no
   // RMW), read by the watchdog: unchanged between two looks means the owner
   // has been running one task all that time.
-  std::atomic<uint32_t> tick{0};
+  weft::atomic<uint32_t> tick{0};
   // Set by the watchdog when the owner has been running one task for a whole
   // check interval with work queued behind it: thieves may then take the
   // LIFO slot too. Cleared by the owner when it picks its next task.
   // relaxed both ways: the LIFO exchange itself orders the hand-off.
-  std::atomic<bool> stalled{false};
+  weft::atomic<bool> stalled{false};
 
   // Owner thread only:
   uint32_t lifo_streak = 0;
