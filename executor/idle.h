@@ -50,7 +50,7 @@ class Idle {
   // Makes room for `capacity` sleepers, so that prepare_park (noexcept)
   // never allocates. Called as workers join; may throw std::bad_alloc.
   void reserve(size_t capacity) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<weft::mutex> lock(mu_);
     sleepers_.reserve(capacity);
   }
 
