@@ -17,6 +17,7 @@
 // been joined.
 #include <catch2/catch.hpp>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -46,8 +48,11 @@ constexpr int kWorkers = 2;
 // How late an event may be served. An idle worker (or the reactor's
 // thread) should serve it within a millisecond or so; a compute slice
 // (kSlice) is the most a correct runtime may add when every worker is busy.
-// 100 ms is generous for both, and well below the stalls we test for.
-constexpr auto kLateBound = 100ms;
+// 500 ms is generous for both, even on a CI machine whose other jobs keep
+// our threads off the CPU for a hundred milliseconds and more (a sanitizer
+// build at load 15 was seen 116 ms late), and well below the stalls we test
+// for: each computation that would stall an event runs 1.5 s or more.
+constexpr auto kLateBound = 500ms;
 // One compute slice of the "every worker computes, yielding between
 // slices" tests.
 constexpr auto kSlice = 10ms;
@@ -57,6 +62,23 @@ constexpr auto kSlice = 10ms;
 constexpr auto kStartTimeout = 10s;
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// The time every thread of this process has spent runnable but waiting for
+// a CPU (the second field of /proc/self/task/*/schedstat, in ns): time the
+// machine, not weft, kept us from running.
+Clock::duration process_run_delay() {
+  long long total_ns = 0;
+  DIR* dir = ::opendir("/proc/self/task");
+  if (dir == nullptr) return {};
+  while (const dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/schedstat");
+    long long on_cpu = 0, waiting = 0;
+    if (in >> on_cpu >> waiting) total_ns += waiting;
+  }
+  ::closedir(dir);
+  return std::chrono::nanoseconds(total_ns);
+}
 
 // Spins (no awaits, no syscalls but the clock) until `until`, or until
 // *stop is set.
@@ -275,6 +297,14 @@ TEST_CASE("liveness: a pipe read completes while every worker computes in slices
 // when the stall depends on the moment a worker is woken (a worker that
 // stays "searching" while it runs its root keeps the other from stealing
 // only if the root was woken mid-search), hence kParallelRuns runs.
+//
+// The tasks spin on the wall clock, so a machine that keeps our threads off
+// the CPU mostly does not stretch them, but it can delay the helper's wake-up
+// until the test thread has done a third task: 450 ms, with weft blameless.
+// So a run is judged on its time minus the time its threads spent waiting
+// for a CPU (run_delay). A runtime that leaves the helper asleep gains
+// nothing from this (a sleeping thread is not waiting for a CPU), so on a
+// quiet machine a stall still shows in full.
 namespace {
 constexpr int kParallelRuns = 20;
 constexpr int kParallelTasks = 4;
@@ -291,6 +321,8 @@ struct ParallelRun {
   Clock::time_point t0;
   std::thread::id test_thread;
   Clock::duration took{};
+  Clock::duration run_delay{};  // the process's threads, waiting for a CPU
+  Clock::duration judged() const { return took - run_delay; }
   TaskRun tasks[kParallelTasks];
 };
 
@@ -322,28 +354,32 @@ void check_parallel_runs(OneRun one_run) {
   weft_test::run_with_helper(ex, [&]() -> Task<void> {
     for (ParallelRun& run : runs) {
       run.test_thread = std::this_thread::get_id();
+      const Clock::duration delay0 = process_run_delay();
       run.t0 = Clock::now();
       co_await one_run(ex, run);
       run.took = Clock::now() - run.t0;
+      run.run_delay = process_run_delay() - delay0;
     }
   }());
   std::ostringstream all;
   int over = 0;
   const ParallelRun* worst = &runs[0];
   for (const ParallelRun& run : runs) {
-    all << ms(run.took) << " ";
-    if (run.took >= kParallelBound) ++over;
-    if (run.took > worst->took) worst = &run;
+    all << ms(run.took) << "-" << ms(run.run_delay) << " ";
+    if (run.judged() >= kParallelBound) ++over;
+    if (run.judged() > worst->judged()) worst = &run;
   }
   std::ostringstream where;
   for (const TaskRun& t : worst->tasks) {
     where << (t.on_test_thread ? "test thread" : "helper") << " from +" << ms(t.started)
           << " ms; ";
   }
-  INFO("worst run " << ms(worst->took) << " ms (bound " << ms(kParallelBound) << " ms); "
-                    << over << " of " << kParallelRuns << " runs over; all (ms): " << all.str());
+  INFO("worst run " << ms(worst->took) << " ms, less " << ms(worst->run_delay)
+                     << " ms waiting for a CPU (bound " << ms(kParallelBound) << " ms); " << over
+                     << " of " << kParallelRuns << " runs over; all (took-run_delay ms): "
+                     << all.str());
   INFO("the worst run's tasks ran on: " << where.str());
-  CHECK(worst->took < kParallelBound);
+  CHECK(worst->judged() < kParallelBound);
 }
 }  // namespace
 
