@@ -90,7 +90,7 @@ ResultOf<T> take_child(TaskHeader* h) {
 
 template <class T>
 void add_child(JoinGroup& group, Task<T>&& task) {
-  group.add(make_root(std::move(task), group.scheduler(), state::kNewRoot), &child_error<T>);
+  group.add(make_root(std::move(task), group.scheduler()), &child_error<T>);
 }
 
 template <class... Ts>

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "executor/task.h"
+#include "executor/atomic_waker.h"
 #include "executor/waker.h"
 
 namespace weft_test {
@@ -76,25 +77,21 @@ struct Counted {
 struct WakerSlot {
   WakerSlot() = default;
   WakerSlot(const WakerSlot&) = delete;
-  ~WakerSlot() { take(); }  // drops a waker still stored
-  std::atomic<weft::detail::TaskHeader*> waker{nullptr};
+  weft::AtomicWaker waker;  // drops a waker still stored when it goes
   struct Awaiter {
     WakerSlot* slot;
     bool await_ready() const noexcept { return false; }
     template <class P>
-    void await_suspend(std::coroutine_handle<P> h) noexcept {
-      // acq_rel: release pairs with the acquire exchange in take(); acquire
-      // gets a waker nobody took, which we drop.
-      weft::Waker stale(
-          slot->waker.exchange(weft::current_waker(h).release(), std::memory_order_acq_rel));
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      // Replaces (and drops) a waker nobody took. False: a take() overlapped
+      // the registration, which counts as the wake (don't suspend).
+      return slot->waker.register_waker(weft::current_waker(h));
     }
     void await_resume() const noexcept {}
   };
   Awaiter operator co_await() noexcept { return Awaiter{this}; }
   // The stored waker, or an empty one if none is stored yet.
-  weft::Waker take() {
-    return weft::Waker(waker.exchange(nullptr, std::memory_order_acquire));
-  }
+  weft::Waker take() { return waker.take(); }
 };
 
 }  // namespace weft_test
