@@ -113,7 +113,13 @@ class AtomicWaker {
   // Drops the registered Waker, if it is still there (the awaiter goes away
   // without having been woken). A take()/close() that got it first wakes
   // it; a wake of a suspension that is over is a no-op (waker.h).
-  void withdraw() noexcept { static_cast<void>(register_waker(Waker())); }
+  void withdraw() noexcept {
+    // Closed: the closer took the Waker, nothing is left to drop. A plain
+    // load, so the common "the event already happened" case (a JoinHandle
+    // released after its task finished) costs no read-modify-write.
+    if (closed()) return;
+    static_cast<void>(register_waker(Waker()));
+  }
 
   // Removes the registered Waker and returns it (empty if none, or if the
   // owner is registering right now: that registration then returns false).

@@ -96,9 +96,10 @@ class [[nodiscard]] JoinHandle {
       if (!registered_) return;
       // Still registered: our frame is being destroyed at this await. The
       // handle outlives the await (the awaiting frame refers to it); if it
-      // already went away, handle_release withdrew the waiter.
-      self_->awaited_ = false;
-      if (self_->task_) detail::join_withdraw(self_->task_);
+      // already went away, its reset() withdrew the waiter.
+      if (std::exchange(self_->awaited_, false) && self_->task_) {
+        detail::join_withdraw(self_->task_);
+      }
     }
 
     template <class P>
@@ -226,7 +227,11 @@ class [[nodiscard]] JoinHandle {
     return detail::promise_of<T>(task_).take();
   }
   void reset(bool detach) noexcept {
-    if (task_) detail::handle_release(std::exchange(task_, nullptr), detach);
+    if (!task_) return;
+    // Gone while an await of it is still registered (its awaiter outlives
+    // the handle: a misuse, but leave no Waker behind).
+    if (std::exchange(awaited_, false)) detail::join_withdraw(task_);
+    detail::handle_release(std::exchange(task_, nullptr), detach);
   }
 
   detail::TaskHeader* task_ = nullptr;

@@ -128,8 +128,7 @@ struct TaskHeader {
   DeferredOp* deferred_op = nullptr;
 
   // The waiter of the JoinHandle's await (an AtomicWaker: registered by
-  // the await, withdrawn if that await is cancelled or the handle goes
-  // away). Closed once, when the task finishes (completes or is destroyed
+  // the await, withdrawn if that await is cancelled). Closed once, when the task finishes (completes or is destroyed
   // as cancelled), after has_output and the result are written: the close
   // publishes them (see "The join slot" in task_state.cc).
   AtomicWaker join;

@@ -201,8 +201,10 @@ bool close_for_shutdown(TaskHeader* h) noexcept {
 }
 
 void handle_release(TaskHeader* h, bool detach) noexcept {
-  // Take back a registered waiter (the awaiting task is going away).
-  h->join.withdraw();
+  // No await of the handle is registered here: an await's Registration
+  // withdraws (JoinHandle's awaiters are destroyed before the handle they
+  // refer to, and JoinHandle::reset withdraws one that is not). Skipping it
+  // keeps detach() free of read-modify-writes of the join slot.
 
   uint64_t s = h->state.load(std::memory_order_acquire);
   bool destroy = false;
@@ -260,7 +262,7 @@ void handle_cancel(TaskHeader* h) noexcept {
 //    only after it saw the slot closed.
 // 2. join_register's registration (release) -> notify_joiner's close
 //    (acquire): the notifier that takes the waiter sees it whole.
-// 3. join_withdraw / handle_release's withdraw <-> notify_joiner's close:
+// 3. join_withdraw <-> notify_joiner's close:
 //    the AtomicWaker gives the waiter to exactly one of them. If withdraw
 //    wins, the notifier finds no one to wake; if the notifier wins, it
 //    wakes a task whose await is being destroyed (a no-op), and a later
