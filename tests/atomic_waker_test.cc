@@ -59,6 +59,23 @@ weft::Task<int> wait_event(OneShot& ev, std::atomic<int>* live) {
 }
 weft::Task<void> await_gate(Gate& g) { co_await g; }
 
+// A re-armable slot: the task registers at every await; any thread takes.
+struct ReSlot {
+  weft::AtomicWaker slot;
+  struct Awaiter {
+    ReSlot* s;
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      // False: a take() overlapped the registration; that counts as the
+      // wake (don't suspend).
+      return s->slot.register_waker(weft::current_waker(h));
+    }
+    void await_resume() const noexcept {}
+  };
+  Awaiter operator co_await() noexcept { return Awaiter{this}; }
+};
+
 }  // namespace
 
 TEST_CASE("close racing register: every await gets the value, none hangs",
@@ -126,14 +143,14 @@ TEST_CASE("take racing take and re-registration: every suspension ends exactly o
           "[atomic_waker][stress]") {
   constexpr int kRounds = 50'000;
   weft::Executor ex;
-  weft_test::WakerSlot slot;  // an AtomicWaker, re-registered per await
+  ReSlot slot;  // re-registered at every await
   std::atomic<bool> done{false};
   std::vector<std::thread> wakers;
   for (int t = 0; t < 2; ++t) {
     wakers.emplace_back([&] {
       // acquire: pairs with the release store after the run.
       while (!done.load(std::memory_order_acquire)) {
-        if (weft::Waker w = slot.take()) std::move(w).wake();
+        if (weft::Waker w = slot.slot.take()) std::move(w).wake();
       }
     });
   }

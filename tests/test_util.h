@@ -74,24 +74,31 @@ struct Counted {
 
 // A leaf awaiter that suspends and hands its waker to a slot (no lock): the
 // test decides when and from where to wake.
+// Any number of tasks may await one slot (each registration replaces the
+// previous one, which is dropped), unlike an AtomicWaker's single owner.
 struct WakerSlot {
   WakerSlot() = default;
   WakerSlot(const WakerSlot&) = delete;
-  weft::AtomicWaker waker;  // drops a waker still stored when it goes
   struct Awaiter {
     WakerSlot* slot;
     bool await_ready() const noexcept { return false; }
     template <class P>
-    bool await_suspend(std::coroutine_handle<P> h) noexcept {
-      // Replaces (and drops) a waker nobody took. False: a take() overlapped
-      // the registration, which counts as the wake (don't suspend).
-      return slot->waker.register_waker(weft::current_waker(h));
+    void await_suspend(std::coroutine_handle<P> h) noexcept {
+      weft::Waker w = weft::current_waker(h);
+      std::lock_guard<std::mutex> l(slot->mu);
+      std::swap(slot->waker, w);  // the replaced one is dropped after unlock
     }
     void await_resume() const noexcept {}
   };
   Awaiter operator co_await() noexcept { return Awaiter{this}; }
   // The stored waker, or an empty one if none is stored yet.
-  weft::Waker take() { return waker.take(); }
+  weft::Waker take() {
+    std::lock_guard<std::mutex> l(mu);
+    return std::exchange(waker, weft::Waker());
+  }
+
+  std::mutex mu;
+  weft::Waker waker;  // guarded by mu
 };
 
 }  // namespace weft_test
