@@ -28,6 +28,7 @@
 #include "executor/join_handle.h"
 #include "executor/local_executor.h"
 #include "executor/task.h"
+#include "executor/atomic_waker.h"
 #include "executor/waker.h"
 #include "executor/yield.h"
 #include "reactor/timer.h"

@@ -84,7 +84,7 @@ class [[nodiscard]] BlockingJob {
     ~Awaiter() {
       // Our frame is being destroyed while suspended (the task was
       // cancelled): take the waker back so it does not outlive the wait.
-      if (registered_) self_->job_->deregister_waker(registered_);
+      if (registered_) self_->job_->deregister_waker();
     }
 
     // A finished job's result counts against the cooperative budget
@@ -95,29 +95,30 @@ class [[nodiscard]] BlockingJob {
     }
     template <detail::WeftPromise P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
-      detail::TaskHeader* waker = current_waker(h).release();
       // The task is RUNNING until this returns, so a wake from the pool
       // thread cannot resume it (and clear registered_) before we are done.
-      registered_ = waker;
-      if (!self_->job_->register_waker(waker)) {
-        registered_ = nullptr;
+      registered_ = true;
+      if (!self_->job_->register_waker(current_waker(h))) {
+        registered_ = false;
         return detail::coop_yield(h);  // finished (and it stays so)
       }
       return true;
     }
     T await_resume() {
-      registered_ = nullptr;  // the job took the waker when it woke us
+      registered_ = false;  // the job took the waker when it woke us
+      // Only the job's wake resumes us: a Waker kept from an earlier
+      // suspension is inert (executor/waker.h).
       if (!self_->job_->ready()) {
         detail::JobBase::misuse(
-            "a task awaiting a BlockingJob was resumed before the job finished "
-            "(a stale Waker woke it)");
+            "a task awaiting a BlockingJob was resumed before the job finished (an awaiter "
+            "that did not suspend left this task's Waker registered)");
       }
       return self_->take();
     }
 
    private:
     BlockingJob* self_;
-    detail::TaskHeader* registered_ = nullptr;
+    bool registered_ = false;
   };
   Awaiter operator co_await() & noexcept { return Awaiter(this); }
   Awaiter operator co_await() && noexcept { return Awaiter(this); }

@@ -7,39 +7,28 @@
 // task (destroying its frame while the job is queued or running) leaks
 // nothing and frees nothing too early.
 //
-// The waiter slot (`waiter_`), a word with these values:
+// Two shared words besides the reference count:
 //
-//   kEmpty      nobody waits and the job has not finished.
-//   a task      a TaskHeader* (low bit 0): the owned Waker reference of the
-//               task suspended on the job. Stored by the awaiter (from kEmpty
-//               only); taken back by the awaiter if its frame is destroyed,
-//               or taken by the job when it finishes, which wakes it.
-//   kBlocked    a thread blocks in BlockingJob::wait(); the job notifies the
-//               word when it finishes.
-//   kAbandoned  the handle went away before the result was taken: the job is
-//               skipped if it has not started; its result is destroyed with
-//               the state. Stored by the handle (exchange).
-//   kDetached   the handle went away on purpose (detach()): the job runs, its
-//               result is dropped.
-//   kDone       the job finished; its result is published. Stored once, by
-//               the job (exchange), never changed afterwards except by a
-//               handle that goes away (kAbandoned/kDetached), which reads
-//               nothing after that.
+//   done_       an AtomicWaker (executor/atomic_waker.h). The awaiter
+//               registers its Waker there (and withdraws it if its frame is
+//               destroyed); the job closes it when it finishes, which wakes
+//               the awaiter and marks the result published. A thread in
+//               BlockingJob::wait() blocks on it instead.
+//   abandoned_  set by a handle that goes away without detach(): a job that
+//               has not started is then skipped (its callable destroyed).
 //
-// Whoever exchanges a task out of the slot owns its Waker reference: exactly
-// one of {the finishing job, the awaiter taking it back} gets it, so a
-// completion racing with the suspend either sees the waker (and wakes it) or
-// is seen by the awaiter's failed registration (which then does not
-// suspend). No wake-up is lost and none is delivered twice.
+// A completion racing with the suspend either takes the Waker (and wakes
+// it) or makes the registration fail (and the awaiter does not suspend):
+// no wake-up is lost and none is delivered twice (atomic_waker.h).
 //
 // Memory ordering, pair by pair:
-// - the job's exchange(kDone) is acq_rel: its release half publishes the
-//   result (and the destruction of the callable) to the handle's acquire
-//   loads in ready()/register_waker(); its acquire half pairs with the
-//   release CAS that stored a task, so the job may use that Waker.
-// - register_waker's CAS is acq_rel (acquire on failure): release pairs with
-//   the job's exchange above; acquire, when it finds kDone, with the job's
-//   release.
+// - finish()'s close of done_ (release) -> ready() / a failing
+//   register_waker() / wait_blocking() (acquire): the result (and the
+//   destruction of the callable) is visible to the handle that saw it done.
+// - register_waker (release) -> finish()'s close (acquire): the job sees
+//   the whole Waker it wakes.
+// - abandoned_ is a hint (relaxed both ways): a job abandoned just after
+//   execute() looked runs, and its result is destroyed with the state.
 // - the reference count: fetch_sub is acq_rel, so the freeing thread sees
 //   every other holder's writes (the usual shared_ptr protocol).
 #ifndef WEFT_BLOCKING_POOL_JOB_H_
@@ -57,7 +46,7 @@
 #include <utility>
 #include <variant>
 
-#include "executor/task_header.h"
+#include "executor/atomic_waker.h"
 #include "executor/waker.h"
 
 namespace weft {
@@ -65,14 +54,6 @@ namespace detail {
 
 class JobBase {
  public:
-  static constexpr uintptr_t kEmpty = 0;
-  static constexpr uintptr_t kDone = 1;
-  static constexpr uintptr_t kAbandoned = 2;
-  static constexpr uintptr_t kDetached = 3;
-  static constexpr uintptr_t kBlocked = 4;
-  // Values at or below this are states; above, a TaskHeader*.
-  static constexpr uintptr_t kLastState = kBlocked;
-
   JobBase(const JobBase&) = delete;
   JobBase& operator=(const JobBase&) = delete;
 
@@ -90,7 +71,7 @@ class JobBase {
     // relaxed: skipping an abandoned job saves work but is not needed for
     // safety (a job abandoned just after this load runs, and its result is
     // destroyed with the state); nothing is read through this value.
-    if (waiter_.load(std::memory_order_relaxed) == kAbandoned) {
+    if (abandoned_.load(std::memory_order_relaxed)) {
       discard();
     } else {
       invoke();
@@ -112,73 +93,28 @@ class JobBase {
   JobBase* next = nullptr;
 
   // --- the handle's side -----------------------------------------------
-  bool ready() const noexcept {
-    // acquire: pairs with the release half of finish()'s exchange.
-    return waiter_.load(std::memory_order_acquire) == kDone;
-  }
+  bool ready() const noexcept { return done_.closed(); }
 
-  // Stores `task` (an owned Waker reference) as the waiter. Returns false
-  // (and drops the reference) when the job already finished: the caller must
-  // not suspend.
-  bool register_waker(TaskHeader* task) noexcept {
-    uintptr_t expected = kEmpty;
-    // acq_rel: release pairs with finish()'s acquire, which then owns the
-    // reference; acquire (also on failure) pairs with finish()'s release of
-    // the result when we find kDone.
-    // Safety: a TaskHeader is at least 8-aligned and never at an address
-    // below kLastState, so the stored word cannot be mistaken for a state;
-    // only the exchanges below turn it back into a pointer.
-    if (waiter_.compare_exchange_strong(expected, reinterpret_cast<uintptr_t>(task),
-                                        std::memory_order_acq_rel, std::memory_order_acquire)) {
-      return true;
-    }
-    Waker drop(task);
-    if (expected != kDone) misuse("a weft::BlockingJob was awaited by two waiters at once");
-    return false;
-  }
+  // Registers `w` to be woken when the job finishes. Returns false (and
+  // drops it) when the job already finished: the caller must not suspend.
+  bool register_waker(Waker w) noexcept { return done_.register_waker(std::move(w)); }
 
-  // Takes back a waker stored by register_waker (the awaiting frame is being
+  // Takes back the Waker register_waker stored (the awaiting frame is being
   // destroyed). If the job already took it, it wakes (or woke) it: a wake of
-  // a cancelled task is a no-op.
-  void deregister_waker(TaskHeader* task) noexcept {
-    uintptr_t expected = reinterpret_cast<uintptr_t>(task);
-    // acq_rel: pairs with finish()'s exchange; exactly one side gets the
-    // reference. relaxed on failure: we read nothing then.
-    if (waiter_.compare_exchange_strong(expected, kEmpty, std::memory_order_acq_rel,
-                                        std::memory_order_relaxed)) {
-      Waker drop(task);
-    }
-  }
+  // a suspension that is over is a no-op.
+  void deregister_waker() noexcept { done_.withdraw(); }
 
   // Blocks the calling thread until the job finished (for code that is not
   // a task: destructors handing work to the pool, synchronous callers).
-  void wait_blocking() noexcept {
-    uintptr_t expected = kEmpty;
-    // acq_rel / acquire: as in register_waker.
-    if (!waiter_.compare_exchange_strong(expected, kBlocked, std::memory_order_acq_rel,
-                                         std::memory_order_acquire)) {
-      if (expected == kDone) return;
-      misuse("a weft::BlockingJob was waited for by two waiters at once");
-    }
-    // acquire: pairs with finish()'s release; atomic::wait re-checks the
-    // value, so a finish() between the CAS and the wait is not lost.
-    while (waiter_.load(std::memory_order_acquire) != kDone) {
-      waiter_.wait(kBlocked, std::memory_order_acquire);
-    }
-  }
+  void wait_blocking() noexcept { done_.wait_closed(); }
 
   // The handle goes away. `detach`: let the job run, drop its result;
   // otherwise the job is abandoned (skipped if it has not started). Drops
   // the handle's reference.
   void release_handle(bool detach) noexcept {
-    // acq_rel: acquire pairs with finish() (we may be the one to free the
-    // result) and with register_waker (a task left there is ours to drop);
-    // release orders our last reads of the result before the pool thread's
-    // unref can free it.
-    uintptr_t prev = waiter_.exchange(detach ? kDetached : kAbandoned, std::memory_order_acq_rel);
-    // Safety: values above kLastState were stored by register_waker from a
-    // TaskHeader* whose reference we now own (see the header comment).
-    if (prev > kLastState) Waker drop(reinterpret_cast<TaskHeader*>(prev));
+    // relaxed: a hint for execute() (see the header comment).
+    if (!detach) abandoned_.store(true, std::memory_order_relaxed);
+    done_.withdraw();  // a Waker still there is ours to drop
     unref();
   }
 
@@ -194,17 +130,12 @@ class JobBase {
 
  private:
   void finish() noexcept {
-    // acq_rel: see the header comment (publishes the result; takes the
-    // waiter's registration).
-    uintptr_t prev = waiter_.exchange(kDone, std::memory_order_acq_rel);
-    if (prev == kBlocked) {
-      // The blocked thread holds the handle's reference, so the state stays
-      // alive until it returns from wait_blocking().
-      waiter_.notify_all();
-    } else if (prev > kLastState) {
-      // Safety: as in release_handle; the exchange made the reference ours.
-      Waker(reinterpret_cast<TaskHeader*>(prev)).wake();
-    }
+    // The close publishes the result (see the header comment) and hands us
+    // the registered Waker. A thread blocked in wait_blocking() holds the
+    // handle's reference, so the state stays alive until it returns.
+    Waker w = done_.close();
+    done_.notify_blocked();
+    std::move(w).wake();
   }
 
   void unref() noexcept {
@@ -216,7 +147,8 @@ class JobBase {
 
   // One reference for the pool (dropped after run()), one for the handle.
   std::atomic<uint32_t> refs_{2};
-  std::atomic<uintptr_t> waiter_{kEmpty};
+  std::atomic<bool> abandoned_{false};
+  AtomicWaker done_;
 };
 
 // The result half of a job: what the handle can see without knowing the
@@ -258,7 +190,7 @@ class JobResult : public JobBase {
   struct Void {};
   using Value = std::conditional_t<std::is_void_v<T>, Void, T>;
   // Written by the pool thread before finish() publishes it; read by the
-  // handle after it saw kDone.
+  // handle after it saw the job done (ready()).
   std::variant<std::monostate, Value, std::exception_ptr> result_;
 };
 

@@ -151,7 +151,7 @@ bool coop_ready(F&& try_now) {
 // ends). The caller then suspends.
 inline void coop_requeue(TaskHeader* task) noexcept {
   ++t_coop.forced_yields;
-  wake_by_ref(task);
+  wake_by_ref(task, running_generation(task));
 }
 
 // For await_suspend of an awaiter whose completion, once seen, stays true

@@ -24,6 +24,8 @@
 #ifndef WEFT_EXECUTOR_JOIN_HANDLE_H_
 #define WEFT_EXECUTOR_JOIN_HANDLE_H_
 
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -81,41 +83,53 @@ class [[nodiscard]] JoinHandle {
   explicit operator bool() const noexcept { return task_ != nullptr; }
 
  private:
-  // An await's registration in the task's join slot, withdrawn if the await
-  // is destroyed while suspended (its task was cancelled: a when_any or
-  // timeout loser), so that a later await of the same handle, from this
-  // task or another, registers again instead of finding the slot taken.
+  // An await's registration in the task's join slot (an AtomicWaker),
+  // withdrawn if the await is destroyed while suspended (its task was
+  // cancelled: a when_any or timeout loser), so that a later await of the
+  // same handle, from this task or another, registers again.
   class Registration {
    protected:
     explicit Registration(JoinHandle* self) noexcept : self_(self) {}
     Registration(const Registration&) = delete;
     Registration& operator=(const Registration&) = delete;
     ~Registration() {
+      if (!registered_) return;
       // Still registered: our frame is being destroyed at this await. The
       // handle outlives the await (the awaiting frame refers to it); if it
-      // already went away, handle_release withdrew the waiter.
-      if (registered_ && self_->task_) detail::join_withdraw(self_->task_, registered_);
+      // already went away, its reset() withdrew the waiter.
+      if (std::exchange(self_->awaited_, false) && self_->task_) {
+        detail::join_withdraw(self_->task_);
+      }
     }
 
     template <class P>
     bool suspend(std::coroutine_handle<P> h) noexcept {
-      detail::TaskHeader* waker = current_waker(h).release();
+      if (self_->awaited_) {
+        // Another task's await is registered: replacing its Waker would
+        // leave it suspended for ever.
+        std::fprintf(stderr, "weft: a JoinHandle was awaited by two tasks at once\n");
+        std::abort();
+      }
       // Written before the registration is published: the task is RUNNING
       // until await_suspend returns, so a notifier's wake cannot resume it
-      // (and run await_resume, which clears this) before we are done.
-      registered_ = waker;
-      if (detail::join_register(self_->task_, waker)) return true;
-      registered_ = nullptr;  // finished: join_register dropped the waker
+      // (and run await_resume, which clears these) before we are done.
+      registered_ = true;
+      self_->awaited_ = true;
+      if (detail::join_register(self_->task_, current_waker(h))) return true;
+      resumed();                     // finished: join_register dropped the waker
       return detail::coop_yield(h);  // finished: once, it stays so
     }
-    // The notifier took the waiter when it woke us (or a stale waker woke
-    // us, and check_not_spurious' handle_release takes it back).
-    void resumed() noexcept { registered_ = nullptr; }
+    // The notifier took the waiter when it woke us. (Only its wake can
+    // resume us: a Waker kept from an earlier suspension is inert, waker.h.)
+    void resumed() noexcept {
+      registered_ = false;
+      self_->awaited_ = false;
+    }
 
     JoinHandle* self_;
 
    private:
-    detail::TaskHeader* registered_ = nullptr;
+    bool registered_ = false;
   };
 
  public:
@@ -183,14 +197,17 @@ class [[nodiscard]] JoinHandle {
   CancelAwaiter cancel() { return CancelAwaiter(this); }
 
  private:
-  // Resumed before the task finished: someone woke this task with a Waker
-  // kept from an earlier suspension (see waker.h). Fail loudly.
+  // Resumed before the task finished. A Waker kept from an earlier
+  // suspension cannot do this (it is inert once the task ran again); only
+  // an awaiter of this same run that took the task's Waker, did not
+  // suspend, and left it registered somewhere can. Fail loudly rather than
+  // read a result that is not there.
   void check_not_spurious() {
     if (!detail::join_finished(task_)) {
       detail::handle_release(std::exchange(task_, nullptr), /*detach=*/true);
       throw std::logic_error(
-          "weft: a task awaiting a JoinHandle was woken before the task finished: a Waker "
-          "was kept and used after the suspension it was taken for");
+          "weft: a task awaiting a JoinHandle was woken before the task finished: an awaiter "
+          "that did not suspend left this task's Waker registered");
     }
   }
   void check_usable() const {
@@ -210,11 +227,16 @@ class [[nodiscard]] JoinHandle {
     return detail::promise_of<T>(task_).take();
   }
   void reset(bool detach) noexcept {
-    if (task_) detail::handle_release(std::exchange(task_, nullptr), detach);
+    if (!task_) return;
+    // Gone while an await of it is still registered (its awaiter outlives
+    // the handle: a misuse, but leave no Waker behind).
+    if (std::exchange(awaited_, false)) detail::join_withdraw(task_);
+    detail::handle_release(std::exchange(task_, nullptr), detach);
   }
 
   detail::TaskHeader* task_ = nullptr;
   bool consumed_ = false;
+  bool awaited_ = false;  // an await is registered (owner's thread only)
 };
 
 }  // namespace weft

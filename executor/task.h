@@ -74,7 +74,7 @@ class PromiseBase {
     // only awaited, or a spawned task whose handle and wakers are gone), so
     // no other thread can touch it: free without an atomic RMW.
     // acquire: pairs with the release in ref_dec of the other holders.
-    if (h->state.load(std::memory_order_acquire) >> state::kRefShift == 1) {
+    if (h->refs.load(std::memory_order_acquire) == 1) {
       h->~TaskHeader();
       ::operator delete(static_cast<void*>(h));
       return;
@@ -241,7 +241,7 @@ template <detail::WeftPromise P>
 Waker current_waker(std::coroutine_handle<P> h) noexcept {
   detail::TaskHeader* t = h.promise().task();
   detail::ref_inc(t);
-  return Waker(t);
+  return Waker(t, detail::running_generation(t));
 }
 
 template <class T>
@@ -331,9 +331,11 @@ inline Task<void> Promise<void>::get_return_object() noexcept {
 }
 
 // Turns a Task into the root of a spawned or run task with `scheduler`.
-// `initial_state` is the state word to start from (refs included).
+// `initial_state` is the state word to start from; the root starts with two
+// references (the frame's and its handle's).
 template <class T>
-TaskHeader* make_root(Task<T>&& task, Scheduler* scheduler, uint64_t initial_state) {
+TaskHeader* make_root(Task<T>&& task, Scheduler* scheduler,
+                      uint64_t initial_state = state::kNewRoot) {
   auto h = task.release();
   if (!h) throw std::logic_error("weft: spawning a moved-from or empty weft::Task");
   if (h.promise().task() != nullptr || h.done()) {
@@ -346,6 +348,7 @@ TaskHeader* make_root(Task<T>&& task, Scheduler* scheduler, uint64_t initial_sta
   // relaxed: the header is not yet shared; the push that publishes it to
   // another thread is a release.
   header->state.store(initial_state, std::memory_order_relaxed);
+  header->refs.store(2, std::memory_order_relaxed);  // relaxed: as above
   return header;
 }
 

@@ -29,9 +29,17 @@
 //   HANDLE     A JoinHandle (or the thread that block_on's the task) still
 //              wants the result. Cleared on detach or when the handle goes.
 //
-// The bits above bit kRefShift count references to the header: one for the
-// live frame, one per Waker, one for the JoinHandle. The frame reference is
-// dropped when the frame is destroyed; the memory is freed at zero.
+// The bits above bit kGenShift are the run generation: the runner adds
+// kGenOne in the same compare-and-swap that sets RUNNING, so every run of
+// the task has its own number. A Waker records the generation of the run it
+// was taken in, and a wake whose generation is not the current one is a
+// no-op (waker.h): a Waker is good for the suspension that follows the run
+// it was taken in, and for nothing later. 56 bits: it does not wrap in the
+// life of a process (a run per nanosecond would take over two years).
+//
+// `refs` counts references to the header: one for the live frame, one per
+// Waker, one for the JoinHandle. The frame reference is dropped when the
+// frame is destroyed; the memory is freed at zero.
 //
 // Who destroys the frame (exactly once): the runner, when it finds CLOSED at
 // the start or end of a run, or when the task completes with no HANDLE; the
@@ -44,6 +52,8 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+
+#include "executor/atomic_waker.h"
 
 namespace weft {
 namespace detail {
@@ -72,22 +82,24 @@ inline constexpr uint64_t kRunning = 1u << 1;
 inline constexpr uint64_t kCompleted = 1u << 2;
 inline constexpr uint64_t kClosed = 1u << 3;
 inline constexpr uint64_t kHandle = 1u << 4;
-inline constexpr int kRefShift = 8;
-inline constexpr uint64_t kRefOne = uint64_t{1} << kRefShift;
-inline constexpr uint64_t kFlagsMask = kRefOne - 1;
-// A root just spawned or rooted: two references (the frame's and the
-// handle's), a handle that wants the result, and scheduled to run.
-inline constexpr uint64_t kNewRoot = 2 * kRefOne | kHandle | kScheduled;
+inline constexpr int kGenShift = 8;
+inline constexpr uint64_t kGenOne = uint64_t{1} << kGenShift;
+inline constexpr uint64_t kFlagsMask = kGenOne - 1;
+inline constexpr uint64_t kGenMask = ~kFlagsMask;
+// A root just spawned or rooted: a handle that wants the result, and
+// scheduled to run (make_root also sets two references: the frame's and
+// the handle's).
+inline constexpr uint64_t kNewRoot = kHandle | kScheduled;
 }  // namespace state
 
-// Values of TaskHeader::join besides a Waker pointer.
-inline constexpr uintptr_t kJoinEmpty = 0;
-inline constexpr uintptr_t kJoinNotified = 1;
-
 struct TaskHeader {
-  // Flags and reference count (see above). Atomic: read and written by every
+  // Flags and run generation (see above). Atomic: read and written by every
   // thread that wakes, runs, joins or cancels the task.
-  std::atomic<uint64_t> state{state::kRefOne};  // the frame's own reference
+  std::atomic<uint64_t> state{0};
+
+  // References to the header (see above). Any holder increments (relaxed)
+  // or decrements (acq_rel); the last decrement frees.
+  std::atomic<uint32_t> refs{1};  // the frame's own reference
 
   // Set once when the task is spawned or rooted, before it is published to
   // any other thread; read-only afterwards. Null for a task that is only
@@ -115,20 +127,14 @@ struct TaskHeader {
   // the suspended frame, so it is never read once the frame is destroyed.
   DeferredOp* deferred_op = nullptr;
 
-  // The JoinHandle's waiter: kJoinEmpty, kJoinNotified, or an owned Waker
-  // reference (a TaskHeader*). Transitions (see "The join slot" in
-  // task_state.cc for the memory ordering, pair by pair):
-  //   kJoinEmpty -> waiter        join_register (an await suspends)
-  //   waiter -> kJoinEmpty        join_withdraw (that await was cancelled)
-  //                               or handle_release (the handle goes away)
-  //   anything -> kJoinNotified   notify_joiner, once, when the task finishes
-  //                               (completes or is destroyed as cancelled);
-  //                               it is never left again.
-  // Whoever moves a waiter out of the slot owns its reference.
-  std::atomic<uintptr_t> join{kJoinEmpty};
+  // The waiter of the JoinHandle's await (an AtomicWaker: registered by
+  // the await, withdrawn if that await is cancelled). Closed once, when the task finishes (completes or is destroyed
+  // as cancelled), after has_output and the result are written: the close
+  // publishes them (see "The join slot" in task_state.cc).
+  AtomicWaker join;
 
-  // Written by the runner before it notifies `join` (release), read by the
-  // handle after it sees kJoinNotified (acquire): whether the frame holds a
+  // Written by the runner before it closes `join` (release), read by the
+  // handle after it sees `join` closed (acquire): whether the frame holds a
   // result (true) or the task was cancelled (false).
   bool has_output = false;
 
@@ -177,8 +183,16 @@ void ref_inc(TaskHeader* h) noexcept;
 void ref_dec(TaskHeader* h) noexcept;
 
 // --- waking -------------------------------------------------------------
-// Schedules the task unless it is already scheduled, completed or closed.
-void wake_by_ref(TaskHeader* h) noexcept;
+// Schedules the task unless it is already scheduled, completed or closed,
+// or `generation` (state bits under kGenMask) is not its current run's.
+void wake_by_ref(TaskHeader* h, uint64_t generation) noexcept;
+// The generation of the run in progress. Only the thread running the task
+// may ask (the runner alone changes it, at the start of a run).
+inline uint64_t running_generation(const TaskHeader* h) noexcept {
+  // relaxed: the generation bits were last written by this thread (its
+  // run's start); other threads change only flag bits.
+  return h->state.load(std::memory_order_relaxed) & state::kGenMask;
+}
 
 // --- running (executors) ------------------------------------------------
 enum class RunResult {
@@ -209,17 +223,15 @@ void handle_release(TaskHeader* h, bool detach) noexcept;
 // the frame is gone or the task completed.
 void handle_cancel(TaskHeader* h) noexcept;
 
-// Join-slot protocol for the handle's awaiter. `waiter` is an owned
-// reference to the waiting task's header. Returns false (and releases
-// `waiter`) when the task already finished. Aborts if another await's
-// registration is in the slot (two awaits at once).
-bool join_register(TaskHeader* h, TaskHeader* waiter) noexcept;
+// Join-slot protocol for the handle's awaiter (TaskHeader::join). Returns
+// false (and drops `waiter`) when the task already finished.
+bool join_register(TaskHeader* h, Waker waiter) noexcept;
 // Takes back a registration made by join_register, because the await that
 // made it is being destroyed without having been resumed (its task was
 // cancelled, e.g. the loser of a when_any / timeout). If the task finished
 // meanwhile, the notifier took the waiter instead and woke it (a wake of a
 // cancelled task is a no-op); either way the slot is free for a later await.
-void join_withdraw(TaskHeader* h, TaskHeader* waiter) noexcept;
+void join_withdraw(TaskHeader* h) noexcept;
 bool join_finished(TaskHeader* h) noexcept;
 
 }  // namespace detail

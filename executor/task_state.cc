@@ -25,15 +25,9 @@ void destroy_frame(TaskHeader* h) noexcept {
 // Wakes whoever awaits the task's JoinHandle. The caller keeps a reference
 // to `h` across the call.
 void notify_joiner(TaskHeader* h) noexcept {
-  // acq_rel: the release half publishes has_output and the task's result to
-  // the joiner, which acquires in join_register / join_finished; the acquire
-  // half makes the waiter's registration visible before we wake it.
-  uintptr_t w = h->join.exchange(kJoinNotified, std::memory_order_acq_rel);
-  if (w != kJoinEmpty && w != kJoinNotified) {
-    auto* waiter = reinterpret_cast<TaskHeader*>(w);
-    wake_by_ref(waiter);
-    ref_dec(waiter);
-  }
+  // close() publishes has_output and the task's result to the joiner (pair
+  // 1 of "The join slot" below) and hands us the registered waiter.
+  h->join.close().wake();
 }
 
 }  // namespace
@@ -41,15 +35,14 @@ void notify_joiner(TaskHeader* h) noexcept {
 void ref_inc(TaskHeader* h) noexcept {
   // relaxed: the caller already holds a reference, so the header cannot go
   // away concurrently; nothing is published by taking another one.
-  h->state.fetch_add(kRefOne, std::memory_order_relaxed);
+  h->refs.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ref_dec(TaskHeader* h) noexcept {
   // acq_rel: the release half orders this holder's last uses of the header
   // before the free; the acquire half (on the last decrement) makes every
   // other holder's released uses visible to the thread that frees.
-  uint64_t prev = h->state.fetch_sub(kRefOne, std::memory_order_acq_rel);
-  if ((prev >> kRefShift) == 1) {
+  if (h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     // Safety: the last reference is gone, and the frame (which holds one) is
     // already destroyed; the allocation was made by PromiseBase::operator new.
     h->~TaskHeader();
@@ -57,12 +50,16 @@ void ref_dec(TaskHeader* h) noexcept {
   }
 }
 
-void wake_by_ref(TaskHeader* h) noexcept {
+void wake_by_ref(TaskHeader* h, uint64_t generation) noexcept {
   // acquire: pairs with the release of the transitions below made by other
   // wakers and by the runner, so the flags we act on are current.
   uint64_t s = h->state.load(std::memory_order_acquire);
   for (;;) {
-    if (s & (kCompleted | kClosed)) return;  // a late wake is a no-op
+    // A late wake is a no-op: after completion or cancellation, or once the
+    // task has started another run (a Waker kept from an earlier
+    // suspension). The CASes below fail if a run starts meanwhile, since
+    // that changes the generation bits they expect.
+    if ((s & kGenMask) != generation || (s & (kCompleted | kClosed))) return;
     if (s & kScheduled) {
       // Already queued (or running with a re-run pending). Still publish our
       // writes: an unchanged read-modify-write with release joins the
@@ -107,8 +104,10 @@ RunResult run_task(TaskHeader* h) noexcept {
       }
       continue;
     }
-    // acquire: pairs with wakers' release (see wake_by_ref).
-    if (h->state.compare_exchange_weak(s, (s & ~kScheduled) | kRunning,
+    // acquire: pairs with wakers' release (see wake_by_ref). The run gets
+    // a new generation in the same step: Wakers of earlier suspensions are
+    // stale from now on (task_header.h).
+    if (h->state.compare_exchange_weak(s, ((s & ~kScheduled) | kRunning) + kGenOne,
                                        std::memory_order_acquire, std::memory_order_acquire)) {
       break;
     }
@@ -202,16 +201,10 @@ bool close_for_shutdown(TaskHeader* h) noexcept {
 }
 
 void handle_release(TaskHeader* h, bool detach) noexcept {
-  // Take back a registered waiter (the awaiting task is going away).
-  uintptr_t w = h->join.load(std::memory_order_acquire);
-  while (w != kJoinEmpty && w != kJoinNotified) {
-    // acq_rel: pairs with notify_joiner's exchange; exactly one side gets w.
-    if (h->join.compare_exchange_weak(w, kJoinEmpty, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
-      ref_dec(reinterpret_cast<TaskHeader*>(w));
-      break;
-    }
-  }
+  // No await of the handle is registered here: an await's Registration
+  // withdraws (JoinHandle's awaiters are destroyed before the handle they
+  // refer to, and JoinHandle::reset withdraws one that is not). Skipping it
+  // keeps detach() free of read-modify-writes of the join slot.
 
   uint64_t s = h->state.load(std::memory_order_acquire);
   bool destroy = false;
@@ -260,62 +253,34 @@ void handle_cancel(TaskHeader* h) noexcept {
   }
 }
 
-// The join slot (TaskHeader::join): memory ordering, pair by pair.
+// The join slot (TaskHeader::join, an AtomicWaker): memory ordering, pair
+// by pair.
 //
-// 1. notify_joiner's exchange (acq_rel) -> join_register's CAS, on failure
-//    (acquire) and join_finished's load (acquire): the release half
-//    publishes has_output and the result; the handle reads them only after
-//    it saw kJoinNotified with acquire.
-// 2. join_register's CAS, on success (release) -> notify_joiner's exchange
-//    (acquire): the notifier that takes the waiter sees the registration
-//    made by the awaiting thread (the waiter's reference is then its own).
-// 3. join_withdraw's CAS (acq_rel) <-> notify_joiner's exchange: both are
-//    read-modify-writes of one word, so exactly one of them moves the
-//    waiter out of the slot and owns its reference. If withdraw wins, the
-//    slot is kJoinEmpty and the notifier, which comes later in the word's
-//    modification order, finds no one to wake; a later join_register then
-//    fails against kJoinNotified with acquire (pair 1), or registers and is
-//    woken by that notifier (pair 2). If the notifier wins, withdraw fails
-//    (relaxed: it reads nothing then) and the next await sees kJoinNotified
-//    and takes the result at once. Never lost, never delivered twice: the
-//    result is taken only by the await that is resumed (or ready) after
-//    seeing kJoinNotified.
-// 4. join_withdraw's CAS (release) -> the next join_register's CAS
-//    (acquire, success or failure): a re-registration from another thread
-//    (an await from a different task) is ordered after the withdrawal, so
-//    the slot is never seen holding two registrations.
-// 5. handle_release's withdrawal follows pair 3 the same way.
+// 1. notify_joiner's close (release) -> join_register's failing register
+//    (acquire) and join_finished's closed() (acquire): the runner writes
+//    has_output and the result before it closes; the handle reads them
+//    only after it saw the slot closed.
+// 2. join_register's registration (release) -> notify_joiner's close
+//    (acquire): the notifier that takes the waiter sees it whole.
+// 3. join_withdraw <-> notify_joiner's close:
+//    the AtomicWaker gives the waiter to exactly one of them. If withdraw
+//    wins, the notifier finds no one to wake; if the notifier wins, it
+//    wakes a task whose await is being destroyed (a no-op), and a later
+//    await sees the slot closed and takes the result at once. Never lost,
+//    never delivered twice: the result is taken only by an await that saw
+//    the slot closed.
+// 4. A withdrawal (release) -> the next registration (acquire), from
+//    another task or thread: the slot is never seen holding two.
 
-bool join_register(TaskHeader* h, TaskHeader* waiter) noexcept {
-  uintptr_t expected = kJoinEmpty;
-  // acq_rel: release publishes the waiter's header to notify_joiner; acquire
-  // (also on failure) pairs with notify_joiner's release of the result.
-  if (h->join.compare_exchange_strong(expected, reinterpret_cast<uintptr_t>(waiter),
-                                      std::memory_order_acq_rel, std::memory_order_acquire)) {
-    return true;
-  }
-  if (expected != kJoinNotified) {
-    std::fprintf(stderr, "weft: a JoinHandle was awaited by two tasks at once\n");
-    std::abort();
-  }
-  ref_dec(waiter);
-  return false;
+bool join_register(TaskHeader* h, Waker waiter) noexcept {
+  return h->join.register_waker(std::move(waiter));
 }
 
-void join_withdraw(TaskHeader* h, TaskHeader* waiter) noexcept {
-  uintptr_t expected = reinterpret_cast<uintptr_t>(waiter);
-  // acq_rel: pair 3 (with notify_joiner's exchange) and pair 4 (with the
-  // next join_register) above. relaxed on failure: the notifier took the
-  // waiter and owns its reference; we read nothing.
-  if (h->join.compare_exchange_strong(expected, kJoinEmpty, std::memory_order_acq_rel,
-                                      std::memory_order_relaxed)) {
-    ref_dec(waiter);
-  }
-}
+void join_withdraw(TaskHeader* h) noexcept { h->join.withdraw(); }
 
 bool join_finished(TaskHeader* h) noexcept {
-  // acquire: pairs with notify_joiner's release of the result.
-  return h->join.load(std::memory_order_acquire) == kJoinNotified;
+  // acquire (inside closed()): pairs with notify_joiner's close.
+  return h->join.closed();
 }
 
 }  // namespace detail

@@ -22,7 +22,8 @@ struct YieldAwaiter {
   void await_suspend(std::coroutine_handle<P> h) const noexcept {
     // The task is RUNNING, so this only marks it SCHEDULED; the runner
     // re-queues it at the back when this run ends.
-    detail::wake_by_ref(h.promise().task());
+    detail::TaskHeader* t = h.promise().task();
+    detail::wake_by_ref(t, detail::running_generation(t));
   }
   void await_resume() const noexcept {}
 };

@@ -283,9 +283,8 @@ void Reactor::run_timers() noexcept {
     // acq_rel: pairs with cancel_timer's CAS and with fired()'s acquire.
     if (e->state.compare_exchange_strong(expected, TimerEntry::kFired, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
-      // acq_rel: takes the waker the owner released in set_waker().
-      Waker w(e->waker.exchange(nullptr, std::memory_order_acq_rel));
-      std::move(w).wake();
+      // The close takes the Waker the owner registered (atomic_waker.h).
+      e->waker.close().wake();
     }
     // Fired or lost to a cancel, the node is unlinked: the driver is done
     // with it. (A cancel operation still to come drops the owner's only.)

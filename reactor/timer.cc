@@ -15,6 +15,7 @@ using detail::TimerEntry;
 struct Timer::EntryWait {
   Timer* timer;
   TimerEntry* e;  // we hold a reference for the duration of the wait
+  bool registered = false;
   bool await_ready() const noexcept {
     // acquire: pairs with the driver's kFired CAS / the canceller's CAS.
     return e->state.load(std::memory_order_acquire) != TimerEntry::kPending;
@@ -23,16 +24,19 @@ struct Timer::EntryWait {
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
     std::lock_guard<std::mutex> l(timer->mu_);
     if (timer->entry_ != e) return false;  // re-armed or cancelled meanwhile
-    e->set_waker(current_waker(h));
-    // Re-check after publishing the waker: the driver may have fired just
-    // before and found no waker to take.
-    if (e->state.load(std::memory_order_acquire) != TimerEntry::kPending) {
-      Waker mine(e->waker.exchange(nullptr, std::memory_order_acq_rel));
-      return false;
-    }
-    return true;
+    // Fails once the driver fired the entry (it closes the slot after the
+    // kFired CAS): then look again instead of suspending.
+    registered = e->waker.register_waker(current_waker(h));
+    return registered;
   }
-  void await_resume() const noexcept {}
+  void await_resume() noexcept { registered = false; }
+  // Destroyed while suspended (the task was cancelled): take the Waker
+  // back from our entry (the Timer itself may be gone by now; if a re-arm
+  // closed the entry, the Waker moved on and withdraw does nothing, and
+  // the new entry's is dropped with it).
+  ~EntryWait() {
+    if (registered) e->waker.withdraw();
+  }
 };
 
 Timer::Timer(Timer&& o) noexcept {
@@ -63,8 +67,8 @@ void Timer::set_at(Clock::time_point deadline) {
     if (old) {
       // Move a waiting task over to the new entry, under the lock that
       // EntryWait takes to install it, so it cannot land on the old one.
-      Waker w(old->waker.exchange(nullptr, std::memory_order_acq_rel));
-      if (w) e->set_waker(std::move(w));
+      // The new entry is not shared yet: its registration cannot fail.
+      if (Waker w = old->waker.close()) e->waker.register_waker(std::move(w));
     }
   }
   // Hands over the driver's reference; e may be cancelled (by another
@@ -81,7 +85,7 @@ void Timer::cancel() noexcept {
   {
     std::lock_guard<std::mutex> l(mu_);
     old = std::exchange(entry_, nullptr);
-    if (old) w = Waker(old->waker.exchange(nullptr, std::memory_order_acq_rel));
+    if (old) w = old->waker.close();
   }
   if (old) {
     Reactor::get().cancel_timer(old);
@@ -130,7 +134,8 @@ void Sleep::arm(Waker w) {
   Reactor& r = Reactor::get();
   auto* e = new TimerEntry();
   e->when_ms = r.to_deadline_ms(deadline_);
-  e->set_waker(std::move(w));
+  // Not shared yet: the registration cannot fail.
+  e->waker.register_waker(std::move(w));
   entry_ = e;
   // Hands over the driver's reference. The waker is in place first: the
   // entry may fire (and wake us) before submit_timer returns.

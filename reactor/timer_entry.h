@@ -9,23 +9,27 @@
 //   - The driver, taking the insert: links a kPending entry in its
 //     TimerWheel (the wheel now holds the driver's reference); drops the
 //     reference of an entry already cancelled.
-//   - When the deadline passes the driver moves kPending -> kFired, takes the
-//     waker and wakes it; win or lose (to a cancel), it drops its reference.
+//   - When the deadline passes the driver moves kPending -> kFired, closes the
+//     waker slot and wakes the Waker it got; win or lose (to a cancel), it
+//     drops its reference.
 //   - To cancel, the owner moves kPending -> kCancelled. If that wins, its
 //     reference travels with a cancel operation: the driver unlinks the entry
 //     if it is still linked (dropping the driver's reference) and drops the
 //     owner's. If it loses (already fired), the owner drops its reference.
 // So each reference is dropped exactly once, in whatever order the
 // operations reach the driver.
-//   - The waker slot is an atomic exchange: the owner may replace it (the
-//     Timer moved to another task), the driver takes it when firing.
+//   - The waker slot is an AtomicWaker (executor/atomic_waker.h): the
+//     awaiting task registers there (a re-arm moves the Waker to the new
+//     entry), the driver closes it when firing, a re-arm or cancel closes
+//     the entry it abandons; a registration on a closed slot fails, and
+//     the awaiter looks at the timer again instead of suspending.
 #ifndef WEFT_REACTOR_TIMER_ENTRY_H_
 #define WEFT_REACTOR_TIMER_ENTRY_H_
 
 #include <atomic>
 #include <cstdint>
 
-#include "executor/task_header.h"
+#include "executor/atomic_waker.h"
 #include "executor/waker.h"
 #include "reactor/timer_wheel.h"
 
@@ -46,8 +50,9 @@ struct TimerEntry : TimerNode {
   uint64_t when_ms = 0;
   std::atomic<uint32_t> state{kPending};
   std::atomic<uint32_t> refs{2};
-  // An owned waker reference (a TaskHeader*), or null.
-  std::atomic<TaskHeader*> waker{nullptr};
+  // The awaiting task's Waker; closed when the entry fires or is
+  // abandoned (see above).
+  AtomicWaker waker;
   // Links for the reactor's insert and cancel stacks (written by the pusher
   // before its release CAS, read by the driver after its acquire exchange).
   // Two links: an entry cancelled at once sits in both stacks at the same
@@ -59,18 +64,10 @@ struct TimerEntry : TimerNode {
     // acquire: pairs with the driver's release CAS to kFired.
     return state.load(std::memory_order_acquire) == kFired;
   }
-  // Installs `w` (an owned reference) as the waker; drops the previous one.
-  void set_waker(Waker w) noexcept {
-    // acq_rel: release publishes the waker to the driver's exchange in
-    // fire(); acquire takes ownership of the one we replace.
-    Waker old(waker.exchange(w.release(), std::memory_order_acq_rel));
-  }
   void unref() noexcept {
-    // acq_rel: the last owner frees after everyone's accesses.
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      Waker w(waker.exchange(nullptr, std::memory_order_acquire));  // dropped
-      delete this;
-    }
+    // acq_rel: the last owner frees after everyone's accesses (a Waker
+    // still registered is dropped with the entry).
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 };
 

@@ -69,12 +69,13 @@ class [[nodiscard]] StopAwaiter {
     return true;
   }
   void await_resume() const {
-    // Only the stop callback wakes this wait; anything else is a stale
-    // Waker (waker.h's rule for leaf awaiters).
+    // Only the stop callback wakes this wait (a Waker kept from an earlier
+    // suspension is inert, waker.h); anything else is an awaiter of the
+    // same run that left this task's Waker registered.
     if (!token_.stop_requested()) {
       throw std::logic_error(
-          "weft: a task waiting for a stop request was resumed before stop was requested: a "
-          "Waker was kept and used after the suspension it was taken for");
+          "weft: a task waiting for a stop request was resumed before stop was requested: an "
+          "awaiter that did not suspend left this task's Waker registered");
     }
   }
 

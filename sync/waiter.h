@@ -71,20 +71,21 @@ struct Waiter {
   std::atomic<WaiterState> state{WaiterState::kIdle};
 };
 
-// A waiter was resumed while still queued: some code woke the task with a
-// Waker kept from an earlier suspension (see waker.h's rule for leaf
-// awaiters). A C++ awaiter cannot suspend again from await_resume, so it
-// throws, as weft's own awaiters do; the awaiter's destructor, run while the
+// A waiter was resumed while still queued. A Waker kept from an earlier
+// suspension cannot do this any more (it is inert once the task ran again,
+// waker.h); only an awaiter of the same run that took the task's Waker,
+// did not suspend, and left it registered somewhere can. A C++ awaiter
+// cannot suspend again from await_resume, so it throws; the awaiter's destructor, run while the
 // exception unwinds, withdraws the node, so the primitive stays consistent.
 [[noreturn]] inline void resumed_while_queued(const char* what) {
   throw std::logic_error(std::string("weft: a task waiting on a ") + what +
-                         " was resumed before it was notified: a Waker was kept and used "
-                         "after the suspension it was taken for");
+                         " was resumed before it was notified: an awaiter that did not "
+                         "suspend left this task's Waker registered");
 }
 
 // Owner side, in await_resume: whether the wait went through the queue.
 // A notified node is marked consumed (true); an idle one completed without
-// waiting (false); a node still queued means a stale wake (throws).
+// waiting (false); a node still queued means a spurious wake (throws).
 inline bool consume_notified(Waiter& w, const char* what) {
   switch (w.load_state()) {
     case WaiterState::kIdle:

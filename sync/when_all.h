@@ -43,9 +43,8 @@
 #include <variant>
 #include <vector>
 
+#include "executor/join_group.h"
 #include "executor/task.h"
-#include "executor/task_header.h"
-#include "sync/join_group.h"
 
 namespace weft {
 
@@ -56,52 +55,15 @@ struct IsTask : std::false_type {};
 template <class T>
 struct IsTask<Task<T>> : std::true_type {};
 
-// What a child's result becomes in a tuple: void -> std::monostate.
-template <class T>
-using ResultOf = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
-
-
-// JoinGroup::ErrorFn for a Task<T> child that completed.
-template <class T>
-std::exception_ptr child_error(TaskHeader* h) noexcept {
-  auto& p = promise_of<T>(h);
-  if (p.has_value()) return nullptr;
-  try {
-    // Rethrows; nothing is moved out. The cast: a T such as absl::Status is
-    // [[nodiscard]], and there is no value here to keep.
-    static_cast<void>(p.take());
-  } catch (...) {
-    return std::current_exception();
-  }
-  return nullptr;
-}
-
-// Moves a completed child's result out (its frame stays until the group
-// releases it).
-template <class T>
-ResultOf<T> take_child(TaskHeader* h) {
-  if constexpr (std::is_void_v<T>) {
-    promise_of<T>(h).take();
-    return std::monostate{};
-  } else {
-    return promise_of<T>(h).take();
-  }
-}
-
-template <class T>
-void add_child(JoinGroup& group, Task<T>&& task) {
-  group.add(make_root(std::move(task), group.scheduler(), state::kNewRoot), &child_error<T>);
-}
-
 template <class... Ts>
 Task<std::tuple<ResultOf<Ts>...>> when_all_variadic(Task<Ts>... tasks) {
   JoinGroup group(JoinGroup::Mode::kAll, sizeof...(Ts));
-  (add_child(group, std::move(tasks)), ...);
+  (group.add(std::move(tasks)), ...);
   co_await group.run();
   if (group.error()) std::rethrow_exception(group.error());
   co_return [&]<size_t... I>(std::index_sequence<I...>) {
     // Braced initialization: the children are taken in order.
-    return std::tuple<ResultOf<Ts>...>{take_child<Ts>(group.child(I))...};
+    return std::tuple<ResultOf<Ts>...>{group.template take<Ts>(I)...};
   }(std::index_sequence_for<Ts...>{});
 }
 
@@ -110,13 +72,13 @@ Task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_all_vecto
     std::vector<Task<T>> tasks) {
   static_assert(!std::is_reference_v<T>, "weft::when_all over a range of Task<T&> is not supported");
   JoinGroup group(JoinGroup::Mode::kAll, tasks.size());
-  for (Task<T>& t : tasks) add_child(group, std::move(t));
+  for (Task<T>& t : tasks) group.add(std::move(t));
   co_await group.run();
   if (group.error()) std::rethrow_exception(group.error());
   if constexpr (!std::is_void_v<T>) {
     std::vector<T> out;
     out.reserve(tasks.size());
-    for (size_t i = 0; i < tasks.size(); ++i) out.push_back(take_child<T>(group.child(i)));
+    for (size_t i = 0; i < tasks.size(); ++i) out.push_back(group.template take<T>(i));
     co_return out;
   }
 }

@@ -44,8 +44,8 @@
 #include <variant>
 #include <vector>
 
+#include "executor/join_group.h"
 #include "executor/task.h"
-#include "sync/join_group.h"
 #include "sync/when_all.h"
 
 namespace weft {
@@ -69,13 +69,13 @@ using AnyOf = std::conditional_t<
 template <class... Ts>
 Task<std::variant<AnyOf<Ts>...>> when_any_variadic(Task<Ts>... tasks) {
   JoinGroup group(JoinGroup::Mode::kAny, sizeof...(Ts));
-  (add_child(group, std::move(tasks)), ...);
+  (group.add(std::move(tasks)), ...);
   co_await group.run();
   if (group.error()) std::rethrow_exception(group.error());
   const size_t winner = group.decisive();
   std::optional<std::variant<AnyOf<Ts>...>> out;
   [&]<size_t... I>(std::index_sequence<I...>) {
-    ((I == winner ? (out.emplace(std::in_place_index<I>, take_child<Ts>(group.child(I))), 0) : 0),
+    ((I == winner ? (out.emplace(std::in_place_index<I>, group.template take<Ts>(I)), 0) : 0),
      ...);
   }(std::index_sequence_for<Ts...>{});
   co_return std::move(*out);
@@ -87,14 +87,14 @@ Task<std::conditional_t<std::is_void_v<T>, size_t, AnyResult<T>>> when_any_vecto
   static_assert(!std::is_reference_v<T>, "weft::when_any over a range of Task<T&> is not supported");
   if (tasks.empty()) throw std::invalid_argument("weft: when_any needs at least one task");
   JoinGroup group(JoinGroup::Mode::kAny, tasks.size());
-  for (Task<T>& t : tasks) add_child(group, std::move(t));
+  for (Task<T>& t : tasks) group.add(std::move(t));
   co_await group.run();
   if (group.error()) std::rethrow_exception(group.error());
   const size_t winner = group.decisive();
   if constexpr (std::is_void_v<T>) {
     co_return winner;
   } else {
-    co_return AnyResult<T>{winner, take_child<T>(group.child(winner))};
+    co_return AnyResult<T>{winner, group.template take<T>(winner)};
   }
 }
 

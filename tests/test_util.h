@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "executor/task.h"
+#include "executor/atomic_waker.h"
 #include "executor/waker.h"
 
 namespace weft_test {
@@ -73,28 +74,31 @@ struct Counted {
 
 // A leaf awaiter that suspends and hands its waker to a slot (no lock): the
 // test decides when and from where to wake.
+// Any number of tasks may await one slot (each registration replaces the
+// previous one, which is dropped), unlike an AtomicWaker's single owner.
 struct WakerSlot {
   WakerSlot() = default;
   WakerSlot(const WakerSlot&) = delete;
-  ~WakerSlot() { take(); }  // drops a waker still stored
-  std::atomic<weft::detail::TaskHeader*> waker{nullptr};
   struct Awaiter {
     WakerSlot* slot;
     bool await_ready() const noexcept { return false; }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
-      // acq_rel: release pairs with the acquire exchange in take(); acquire
-      // gets a waker nobody took, which we drop.
-      weft::Waker stale(
-          slot->waker.exchange(weft::current_waker(h).release(), std::memory_order_acq_rel));
+      weft::Waker w = weft::current_waker(h);
+      std::lock_guard<std::mutex> l(slot->mu);
+      std::swap(slot->waker, w);  // the replaced one is dropped after unlock
     }
     void await_resume() const noexcept {}
   };
   Awaiter operator co_await() noexcept { return Awaiter{this}; }
   // The stored waker, or an empty one if none is stored yet.
   weft::Waker take() {
-    return weft::Waker(waker.exchange(nullptr, std::memory_order_acquire));
+    std::lock_guard<std::mutex> l(mu);
+    return std::exchange(waker, weft::Waker());
   }
+
+  std::mutex mu;
+  weft::Waker waker;  // guarded by mu
 };
 
 }  // namespace weft_test

@@ -58,7 +58,15 @@ TEST_CASE("duplicate wakes before a run are absorbed; the task runs once", "[wak
   CHECK(ex.try_tick());
   CHECK_FALSE(ex.try_tick());  // nothing left: the three wakes made one run
   CHECK(resumes == 1);
-  w.wake_by_ref();  // a stale waker of the previous suspension still works
+  // Issue #9 item 6: the waker of the previous suspension is inert now that
+  // the task ran again; the one of the current suspension works.
+  w.wake_by_ref();
+  CHECK_FALSE(ex.try_tick());
+  CHECK(resumes == 1);
+  weft::Waker current = slot.take();
+  REQUIRE(current);
+  CHECK_FALSE(current.will_wake(w));
+  current.wake_by_ref();
   CHECK(ex.try_tick());
   CHECK(resumes == 2);
 }

@@ -30,13 +30,15 @@
 // goes away. When the parent is destroyed mid-wait, step 2 cannot suspend:
 // it yields the thread until a push that is in flight (a waker between its
 // state change and schedule(), a few instructions) lands.
-#ifndef WEFT_SYNC_JOIN_GROUP_H_
-#define WEFT_SYNC_JOIN_GROUP_H_
+#ifndef WEFT_EXECUTOR_JOIN_GROUP_H_
+#define WEFT_EXECUTOR_JOIN_GROUP_H_
 
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <type_traits>
+#include <variant>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -48,6 +50,10 @@
 
 namespace weft {
 namespace detail {
+
+// What a child's result becomes in a tuple: void -> std::monostate.
+template <class T>
+using ResultOf = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
 // The Scheduler of a group's children: a ready list and the parent's waker.
 class JoinSet final : public Scheduler {
@@ -101,11 +107,12 @@ class JoinGroup {
   JoinGroup(const JoinGroup&) = delete;
   JoinGroup& operator=(const JoinGroup&) = delete;
 
-  // The Scheduler to make children's roots with (make_root's `scheduler`).
-  Scheduler* scheduler() noexcept { return &set_; }
-  // Adopts a child made root with scheduler() and state::kNewRoot (its
-  // frame's reference and ours, SCHEDULED so its first run is ours to make).
-  void add(TaskHeader* child, ErrorFn error);
+  // Adds `task` as the next child (made the root of a task whose Scheduler
+  // is the group's JoinSet; SCHEDULED, so its first run is ours to make).
+  template <class T>
+  void add(Task<T>&& task) {
+    add(make_root(std::move(task), &set_), &child_error<T>);
+  }
 
   // Runs the children until the group is done (see Mode). Await it once.
   Task<void> run();
@@ -115,9 +122,37 @@ class JoinGroup {
   size_t decisive() const noexcept { return decisive_; }
   // The decisive child's exception, if it threw.
   const std::exception_ptr& error() const noexcept { return error_; }
-  TaskHeader* child(size_t i) const noexcept { return children_[i].header; }
+  // Moves the result of child `i` (which completed without throwing) out;
+  // its frame stays until the group releases it.
+  template <class T>
+  ResultOf<T> take(size_t i) {
+    if constexpr (std::is_void_v<T>) {
+      promise_of<T>(children_[i].header).take();
+      return std::monostate{};
+    } else {
+      return promise_of<T>(children_[i].header).take();
+    }
+  }
 
  private:
+  // The ErrorFn of a Task<T> child that completed.
+  template <class T>
+  static std::exception_ptr child_error(TaskHeader* h) noexcept {
+    auto& p = promise_of<T>(h);
+    if (p.has_value()) return nullptr;
+    try {
+      // Rethrows; nothing is moved out. The cast: a T such as absl::Status
+      // is [[nodiscard]], and there is no value here to keep.
+      static_cast<void>(p.take());
+    } catch (...) {
+      return std::current_exception();
+    }
+    return nullptr;
+  }
+  // Adopts a child made root with &set_ and state::kNewRoot (its frame's
+  // reference and ours).
+  void add(TaskHeader* child, ErrorFn error);
+
   struct Child {
     TaskHeader* header;
     ErrorFn error;
@@ -144,4 +179,4 @@ class JoinGroup {
 }  // namespace detail
 }  // namespace weft
 
-#endif  // WEFT_SYNC_JOIN_GROUP_H_
+#endif  // WEFT_EXECUTOR_JOIN_GROUP_H_

@@ -1,4 +1,4 @@
-#include "sync/join_group.h"
+#include "executor/join_group.h"
 
 #include <algorithm>
 #include <thread>
