@@ -1,5 +1,8 @@
 #include "examples/connections.h"
 
+#include <string.h>
+
+#include <cstdio>
 #include <utility>
 
 #include "base/deadline.h"
@@ -48,6 +51,21 @@ absl::StatusOr<ServerLimits> server_limits_from_flags() {
 namespace {
 weft::Task<void> wait_for(weft::WaitGroup* wg) { co_await wg->wait(); }
 }  // namespace
+
+weft::Task<int> stop_on_signal(StopSignals& signals, weft::JoinHandle<void>& acceptor,
+                               Connections& conns, std::chrono::nanoseconds drain_timeout) {
+  auto sig = co_await signals.next();
+  co_await acceptor.cancel();  // no new connections
+  if (!sig.ok()) {
+    std::fprintf(stderr, "signalfd: %s\n", sig.status().ToString().c_str());
+    co_await conns.drain(std::chrono::nanoseconds(0));
+    co_return 1;
+  }
+  std::printf("got %s, shutting down\n", ::strsignal(*sig));
+  std::fflush(stdout);
+  co_await conns.drain(drain_timeout);
+  co_return 0;
+}
 
 weft::Task<void> Connections::track(weft::SemaphoreGuard slot, weft::Task<void> conn) {
   open_.add(1);  // now, not when the task first runs: drain() must see it

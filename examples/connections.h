@@ -39,6 +39,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "examples/stop_signals.h"
 #include "weft.h"
 
 namespace examples {
@@ -80,6 +81,13 @@ class Connections {
   weft::WaitGroup open_;      // one count per tracked connection
   std::stop_source cancel_;   // drain() cancels what outlives the grace period
 };
+
+// The example servers' shutdown: waits for SIGINT or SIGTERM, cancels
+// `acceptor` (no new connections), then drains `conns` for `drain_timeout`.
+// Returns the exit status: 0, or 1 when the signal could not be read (then
+// open connections get no grace).
+weft::Task<int> stop_on_signal(StopSignals& signals, weft::JoinHandle<void>& acceptor,
+                               Connections& conns, std::chrono::nanoseconds drain_timeout);
 
 // The deadline `idle` from now (saturating); time_point::max() for
 // kNoIdleLimit.

@@ -88,16 +88,8 @@ weft::Task<int> serve(weft::TcpListener listener, examples::StopSignals signals,
                       examples::ServerLimits limits) {
   examples::Connections conns(limits.max_connections);
   auto acceptor = weft::spawn(accept_loop(&listener, &conns, limits.idle_timeout));
-  auto sig = co_await signals.next();
-  co_await acceptor.cancel();  // no new connections
-  if (!sig.ok()) {
-    std::fprintf(stderr, "signalfd: %s\n", sig.status().ToString().c_str());
-    co_await conns.drain(std::chrono::nanoseconds(0));
-    co_return 1;
-  }
-  std::printf("got %s, shutting down\n", ::strsignal(*sig));
-  std::fflush(stdout);
-  co_await conns.drain(limits.drain_timeout);
+  const int rc = co_await examples::stop_on_signal(signals, acceptor, conns, limits.drain_timeout);
+  if (rc != 0) co_return rc;
   std::printf("bye\n");
   co_return 0;
 }

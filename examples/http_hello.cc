@@ -105,17 +105,7 @@ weft::Task<int> serve_until_signal(weft::Executor* ex, weft::TcpListener* listen
                                    examples::StopSignals* signals, examples::ServerLimits limits) {
   examples::Connections conns(limits.max_connections);
   auto acceptor = ex->spawn(accept_loop(ex, listener, &conns, limits.idle_timeout));
-  auto sig = co_await signals->next();
-  co_await acceptor.cancel();  // no new connections
-  if (!sig.ok()) {
-    std::fprintf(stderr, "signalfd: %s\n", sig.status().ToString().c_str());
-    co_await conns.drain(std::chrono::nanoseconds(0));
-    co_return 1;
-  }
-  std::printf("got %s, shutting down\n", ::strsignal(*sig));
-  std::fflush(stdout);
-  co_await conns.drain(limits.drain_timeout);
-  co_return 0;
+  co_return co_await examples::stop_on_signal(*signals, acceptor, conns, limits.drain_timeout);
 }
 
 // The extra worker threads' main task: leaves ex.run() once `stop` is done.

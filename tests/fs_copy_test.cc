@@ -18,16 +18,11 @@
 #include "weft.h"
 
 namespace fs = weft::fs;
+using weft_test::run;
 using weft_test::TempDir;
 
 namespace {
 
-template <class Job>
-auto run(Job job) {
-  return weft::block_on([](Job j) -> weft::Task<typename Job::value_type> {
-    co_return co_await j;
-  }(std::move(job)));
-}
 
 constexpr size_t kBlock = 1 << 20;
 

@@ -15,17 +15,11 @@
 #include "weft.h"
 
 namespace fs = weft::fs;
+using weft_test::run;
 using weft_test::TempDir;
 
 namespace {
 
-// Runs one fs:: job to completion from a task.
-template <class Job>
-auto run(Job job) {
-  return weft::block_on([](Job j) -> weft::Task<typename Job::value_type> {
-    co_return co_await j;
-  }(std::move(job)));
-}
 
 // The message names the operation's path and keeps the system's words.
 void check_message(const absl::Status& st, const std::filesystem::path& p, const char* words) {

@@ -15,11 +15,21 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "weft.h"
 
 namespace weft_test {
+
+// Runs one fs:: job to completion from a task; returns its result.
+template <class Job>
+auto run(Job job) {
+  return weft::block_on([](Job j) -> weft::Task<typename Job::value_type> {
+    co_return co_await j;
+  }(std::move(job)));
+}
 
 // A new empty directory, removed (with its contents) at the end.
 class TempDir {
