@@ -23,7 +23,6 @@ using weft_test::TempDir;
 
 namespace {
 
-
 constexpr size_t kBlock = 1 << 20;
 
 // Writes `mib` MiB: one pseudo-random MiB repeated, each copy stamped with

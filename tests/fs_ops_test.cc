@@ -20,7 +20,6 @@ using weft_test::TempDir;
 
 namespace {
 
-
 // The message names the operation's path and keeps the system's words.
 void check_message(const absl::Status& st, const std::filesystem::path& p, const char* words) {
   INFO(st.ToString());

@@ -28,7 +28,6 @@ using weft_test::TempDir;
 
 namespace {
 
-
 // InvalidArgument, naming the path, the kind of stream and what to use.
 void check_stream_refused(const absl::Status& st, const std::filesystem::path& p,
                           const char* kind) {
