@@ -48,11 +48,12 @@ constexpr int kWorkers = 2;
 // How late an event may be served. An idle worker (or the reactor's
 // thread) should serve it within a millisecond or so; a compute slice
 // (kSlice) is the most a correct runtime may add when every worker is busy.
-// 500 ms is generous for both, even on a CI machine whose other jobs keep
-// our threads off the CPU for a hundred milliseconds and more (a sanitizer
-// build at load 15 was seen 116 ms late), and well below the stalls we test
-// for: each computation that would stall an event runs 1.5 s or more.
-constexpr auto kLateBound = 500ms;
+// 300 ms is generous for both, even on a CI machine whose other jobs keep
+// our threads off the CPU for a hundred milliseconds (a sanitizer build at
+// load 15 was seen 116 ms late), and below the stalls we test for: each
+// computation that would stall an event runs 1.5 s or more, and a driver
+// that stops polling for idle pollers left a read 600 ms late.
+constexpr auto kLateBound = 300ms;
 // One compute slice of the "every worker computes, yielding between
 // slices" tests.
 constexpr auto kSlice = 10ms;
@@ -169,6 +170,26 @@ Task<void> read_bytes(weft::Async<int>* in, size_t n, TimedReads* out, std::atom
   done->store(true, std::memory_order_relaxed);
 }
 
+// One run of a pipe test: what the writer did, what the reader saw, and
+// when the computations ended.
+struct PipeRun {
+  TimedWrites writes;
+  TimedReads reads;
+  Clock::time_point compute_end;
+  // The writes fell inside the computations: the run measured something.
+  bool conclusive() const {
+    return writes.done.size() == writes.at.size() && !writes.done.empty() &&
+           writes.done.back() < compute_end;
+  }
+};
+
+// How many times a pipe test runs its scenario when the machine kept the
+// writer thread from writing while the computations ran (seen once under
+// ASan at load 12: every write 1.3 s late, after the computations ended).
+// That says nothing about weft, so the scenario runs again; a runtime that
+// stalls the reads is caught by any run that is conclusive.
+constexpr int kPipeAttempts = 3;
+
 // Asserts that every read completed within kLateBound of its write, and
 // that the writes happened while the computations ran.
 void check_reads(const TimedWrites& writes, const TimedReads& reads, Clock::time_point compute_end) {
@@ -189,6 +210,18 @@ void check_reads(const TimedWrites& writes, const TimedReads& reads, Clock::time
                  << " ms after its write (bound " << ms(kLateBound) << " ms)");
     CHECK(reads.done[i] - writes.done[i] < kLateBound);
   }
+}
+
+// Runs `one_run` (which returns a PipeRun) until a run is conclusive, at
+// most kPipeAttempts times, and checks the last run.
+template <class OneRun>
+void check_pipe_runs(OneRun one_run) {
+  PipeRun run = one_run();
+  for (int attempt = 1; attempt < kPipeAttempts && !run.conclusive(); ++attempt) {
+    WARN("attempt " << attempt << ": the writes missed the computations; running again");
+    run = one_run();
+  }
+  check_reads(run.writes, run.reads, run.compute_end);
 }
 
 // A pipe whose read end is async and whose write end stays blocking (for a
@@ -240,23 +273,23 @@ struct BudgetRun {
 TEST_CASE("liveness: a pipe read completes while another worker computes without awaiting",
           "[liveness][io]") {
   constexpr auto kCompute = 2s;
-  Pipe pipe = make_pipe();
-  std::atomic<int> started{0};
-  std::atomic<bool> reads_done{false};
-  TimedWrites writes;
-  writes.at = {100ms, 250ms, 400ms};
-  TimedReads reads;
-  std::jthread writer(write_on_schedule, pipe.out, &started, 1, &writes);
-  weft::Executor ex;
-  const Clock::time_point compute_end =
-      weft_test::run_with_helper(ex, [&]() -> Task<Clock::time_point> {
-        auto compute = ex.spawn(compute_without_awaits(kCompute, &started, &reads_done));
-        auto reader = ex.spawn(read_bytes(&pipe.in, writes.at.size(), &reads, &reads_done));
-        co_await reader;
-        co_return co_await compute;
-      }());
-  writer.join();
-  check_reads(writes, reads, compute_end);
+  check_pipe_runs([&] {
+    PipeRun run;
+    Pipe pipe = make_pipe();
+    std::atomic<int> started{0};
+    std::atomic<bool> reads_done{false};
+    run.writes.at = {100ms, 250ms, 400ms};
+    std::jthread writer(write_on_schedule, pipe.out, &started, 1, &run.writes);
+    weft::Executor ex;
+    run.compute_end = weft_test::run_with_helper(ex, [&]() -> Task<Clock::time_point> {
+      auto compute = ex.spawn(compute_without_awaits(kCompute, &started, &reads_done));
+      auto reader = ex.spawn(read_bytes(&pipe.in, run.writes.at.size(), &run.reads, &reads_done));
+      co_await reader;
+      co_return co_await compute;
+    }());
+    writer.join();
+    return run;
+  });
 }
 
 // 2. No worker is idle, but every computation yields every kSlice: a read
@@ -265,28 +298,28 @@ TEST_CASE("liveness: a pipe read completes while another worker computes without
 TEST_CASE("liveness: a pipe read completes while every worker computes in slices",
           "[liveness][io]") {
   constexpr auto kCompute = 1500ms;
-  Pipe pipe = make_pipe();
-  std::atomic<int> started{0};
-  std::atomic<bool> reads_done{false};
-  TimedWrites writes;
-  writes.at = {100ms, 250ms, 400ms, 550ms, 700ms};
-  TimedReads reads;
-  std::jthread writer(write_on_schedule, pipe.out, &started, kWorkers, &writes);
-  weft::Executor ex;
-  const Clock::time_point compute_end =
-      weft_test::run_with_helper(ex, [&]() -> Task<Clock::time_point> {
-        std::vector<weft::JoinHandle<Clock::time_point>> computes;
-        for (int i = 0; i < kWorkers; ++i) {
-          computes.push_back(ex.spawn(compute_in_slices(kCompute, &started, &reads_done)));
-        }
-        auto reader = ex.spawn(read_bytes(&pipe.in, writes.at.size(), &reads, &reads_done));
-        co_await reader;
-        Clock::time_point end{};
-        for (auto& c : computes) end = std::max(end, co_await c);
-        co_return end;
-      }());
-  writer.join();
-  check_reads(writes, reads, compute_end);
+  check_pipe_runs([&] {
+    PipeRun run;
+    Pipe pipe = make_pipe();
+    std::atomic<int> started{0};
+    std::atomic<bool> reads_done{false};
+    run.writes.at = {100ms, 250ms, 400ms, 550ms, 700ms};
+    std::jthread writer(write_on_schedule, pipe.out, &started, kWorkers, &run.writes);
+    weft::Executor ex;
+    run.compute_end = weft_test::run_with_helper(ex, [&]() -> Task<Clock::time_point> {
+      std::vector<weft::JoinHandle<Clock::time_point>> computes;
+      for (int i = 0; i < kWorkers; ++i) {
+        computes.push_back(ex.spawn(compute_in_slices(kCompute, &started, &reads_done)));
+      }
+      auto reader = ex.spawn(read_bytes(&pipe.in, run.writes.at.size(), &run.reads, &reads_done));
+      co_await reader;
+      Clock::time_point end{};
+      for (auto& c : computes) end = std::max(end, co_await c);
+      co_return end;
+    }());
+    writer.join();
+    return run;
+  });
 }
 
 // 3. Two workers, four CPU-bound tasks of kTask each: two rounds, ~200 ms.
