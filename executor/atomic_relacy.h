@@ -133,6 +133,9 @@ class atomic {
   void wait(T old, std::memory_order mo, model::Here at = model::Here::current()) const {
     rl::context& c = rl::ctx();
     c.sched();
+    // The kernel compares against the current value: a full fence, as in
+    // futex_wait below (without it the model may sleep on a stale value).
+    c.atomic_thread_fence_seq_cst();
     T now;
     {
       rl::preemption_disabler no_switch(c);
