@@ -327,7 +327,7 @@ struct Stale : rl::test_suite<Stale, 2> {
 };
 
 TEST_CASE("model: task run vs wake (join after)") {
-  CHECK(model::check<RunVsWake>({rl::sched_bound, 2}));
+  CHECK(model::check<RunVsWake>({rl::sched_bound, 3}));
 }
 
 TEST_CASE("model: task stale Waker vs a later suspension") {
@@ -335,19 +335,19 @@ TEST_CASE("model: task stale Waker vs a later suspension") {
 }
 
 TEST_CASE("model: task run vs wake vs join") {
-  CHECK(model::check<Join>({rl::sched_random, 0, 20000}));
+  CHECK(model::check<Join>({rl::sched_random, 0, 100000}));
 }
 
 TEST_CASE("model: task run vs wake vs cancel then join") {
-  CHECK(model::check<CancelThenJoin>({rl::sched_random, 0, 20000}));
+  CHECK(model::check<CancelThenJoin>({rl::sched_random, 0, 100000}));
 }
 
 TEST_CASE("model: task run vs wake vs drop of the handle") {
-  CHECK(model::check<Drop>({rl::sched_random, 0, 20000}));
+  CHECK(model::check<Drop>({rl::sched_random, 0, 100000}));
 }
 
 TEST_CASE("model: task run vs wake vs detach") {
-  CHECK(model::check<Detach>({rl::sched_random, 0, 20000}));
+  CHECK(model::check<Detach>({rl::sched_random, 0, 100000}));
 }
 
 }  // namespace
