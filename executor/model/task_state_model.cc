@@ -331,7 +331,7 @@ TEST_CASE("model: task run vs wake (join after)") {
 }
 
 TEST_CASE("model: task stale Waker vs a later suspension") {
-  CHECK(model::check<Stale>({rl::sched_bound, 2}));
+  CHECK(model::check<Stale>({rl::sched_bound, 1}));
 }
 
 TEST_CASE("model: task run vs wake vs join") {
