@@ -126,6 +126,31 @@ class atomic {
     return a_.fetch_and(v, model::to_rl(mo), model::info(at));
   }
 
+  // std::atomic<T>::wait / notify_all (the AtomicWaker's wait_closed), on
+  // the same futex model: wait loads with `mo` and sleeps while the value is
+  // `old`, as one step; it may return spuriously (callers re-check, as
+  // std's wait does internally).
+  void wait(T old, std::memory_order mo, model::Here at = model::Here::current()) const {
+    rl::context& c = rl::ctx();
+    c.sched();
+    // The kernel compares against the current value: a full fence, as in
+    // futex_wait below (without it the model may sleep on a stale value).
+    c.atomic_thread_fence_seq_cst();
+    T now;
+    {
+      rl::preemption_disabler no_switch(c);
+      now = a_.load(model::to_rl(mo), model::info(at));
+    }
+    if (now != old) return;
+    a_.wait(c, /*is_timed=*/false, /*allow_spurious_wakeup=*/true, model::info(at));
+  }
+  void notify_all(model::Here at = model::Here::current()) {
+    rl::context& c = rl::ctx();
+    c.sched();
+    c.atomic_thread_fence_seq_cst();
+    a_.wake(c, rl::thread_id_t(-1), model::info(at));
+  }
+
   // The futex model (executor/futex.h), as Relacy's own futex emulation
   // does it: a futex call is a scheduling point and a full fence (Linux's
   // futex_wait/futex_wake imply smp_mb); the value check and the sleep are

@@ -58,12 +58,12 @@
 #ifndef WEFT_EXECUTOR_ATOMIC_WAKER_H_
 #define WEFT_EXECUTOR_ATOMIC_WAKER_H_
 
-#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
 
+#include "executor/atomic.h"
 #include "executor/waker.h"
 
 namespace weft {
@@ -170,7 +170,7 @@ class AtomicWaker {
   static constexpr uint32_t kWaking = 2;
   static constexpr uint32_t kClosed = 4;
 
-  std::atomic<uint32_t> state_{0};
+  weft::atomic<uint32_t> state_{0};
   Waker waker_;  // see "waker_ is accessed only by..." above
 };
 

@@ -48,11 +48,11 @@
 #ifndef WEFT_EXECUTOR_TASK_HEADER_H_
 #define WEFT_EXECUTOR_TASK_HEADER_H_
 
-#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
 
+#include "executor/atomic.h"
 #include "executor/atomic_waker.h"
 
 namespace weft {
@@ -95,11 +95,11 @@ inline constexpr uint64_t kNewRoot = kHandle | kScheduled;
 struct TaskHeader {
   // Flags and run generation (see above). Atomic: read and written by every
   // thread that wakes, runs, joins or cancels the task.
-  std::atomic<uint64_t> state{0};
+  weft::atomic<uint64_t> state{0};
 
   // References to the header (see above). Any holder increments (relaxed)
   // or decrements (acq_rel); the last decrement frees.
-  std::atomic<uint32_t> refs{1};  // the frame's own reference
+  weft::atomic<uint32_t> refs{1};  // the frame's own reference
 
   // Set once when the task is spawned or rooted, before it is published to
   // any other thread; read-only afterwards. Null for a task that is only
@@ -160,7 +160,7 @@ struct TaskHeader {
   // The shard of the live-task list this task is on (executor-private).
   // Written under that shard's lock; read before taking it (relaxed) to
   // know which lock to take, then re-read under it.
-  std::atomic<uint32_t> live_shard{0};
+  weft::atomic<uint32_t> live_shard{0};
 };
 
 // Frames follow their header at this offset, which keeps the frame aligned
