@@ -89,9 +89,11 @@ class PromiseBase {
     template <class P>
     void await_suspend(std::coroutine_handle<P> self) noexcept {
       PromiseBase& p = self.promise();
-      if (p.continuation_) {
-        // Return to the parent through the runner's trampoline.
-        p.task_->resume_point = p.continuation_;
+      TaskHeader* own = header_of_frame(self.address());
+      if (own != p.task_) {
+        // A child: return to its parent (kept in the child's own header,
+        // see start_as_child) through the runner's trampoline.
+        p.task_->resume_point = own->resume_point;
         p.task_->transfer = true;
         return;
       }
@@ -111,31 +113,27 @@ class PromiseBase {
     self->resume_point = frame;
   }
   // Internal: this coroutine, whose frame is `self`, starts as the child
-  // that `parent` (frame `parent_frame`) awaits, in the parent's task.
-  void start_as_child(PromiseBase& parent, std::coroutine_handle<> parent_frame,
+  // that `parent_frame` awaits, in the task `task` (the parent's).
+  //
+  // The parent link lives in the child's own TaskHeader, in resume_point:
+  // a frame that is awaited is never a task's root, so the task-level
+  // fields of its header are free, and every frame has one (the prefix of
+  // its allocation). One store per await, and nothing in the promise: the
+  // frame stays as small as before the destroy walk existed. The link is
+  // read by final_suspend (the way back) and by the destroy walk (upwards
+  // from the task's resume_point), both on the thread that owns the task.
+  void start_as_child(TaskHeader* task, std::coroutine_handle<> parent_frame,
                       std::coroutine_handle<> self) noexcept {
-    task_ = parent.task_;
-    continuation_ = parent_frame;
-    parent_ = &parent;
-    parent.awaiting_ = this;
-    parent.awaiting_frame_ = self;
+    task_ = task;
+    header_of_frame(self.address())->resume_point = parent_frame;
   }
-  // Internal: the parent has resumed from its await of this coroutine.
-  void end_as_child() noexcept { parent_->awaiting_ = nullptr; }
 
  private:
   friend void destroy_owned_frame(std::coroutine_handle<> frame, PromiseBase* owned) noexcept;
 
+  // The task this coroutine runs in: its own header for a root, the root's
+  // for a child; null until it starts.
   TaskHeader* task_ = nullptr;
-  std::coroutine_handle<> continuation_;
-  // The await chain's links for the destroy walk (destroy_owned_frame): the
-  // promise of the coroutine that awaits this one (set when it starts), and
-  // the child this coroutine awaits right now with that child's frame (set
-  // when the await suspends, cleared when it resumes). Touched only by the
-  // thread that runs or destroys the task, like the frame itself.
-  PromiseBase* parent_ = nullptr;
-  PromiseBase* awaiting_ = nullptr;
-  std::coroutine_handle<> awaiting_frame_;
 };
 
 // Destroys `frame`, whose promise is `owned`, for the Task that owns it.
@@ -159,19 +157,35 @@ inline void destroy_owned_frame(std::coroutine_handle<> frame, PromiseBase* owne
     PromiseBase::release_memory(h);
     return;
   }
-  // The deepest frame of the chain below `owned` that is suspended.
-  PromiseBase* deepest = owned;
-  while (deepest->awaiting_ && !deepest->awaiting_frame_.done()) deepest = deepest->awaiting_;
-  while (deepest != owned) {
-    PromiseBase* parent = deepest->parent_;
-    std::coroutine_handle<> f = parent->awaiting_frame_;
-    header_of_frame(f.address())->frame_destroyed = true;
-    // Safety: the chain is suspended (its owner is being destroyed, which
-    // happens only at a suspension point); `f` has no suspended child left
-    // (destroyed by the previous step), and its owning Task will only free
-    // the memory (frame_destroyed). `deepest` is gone after this.
-    f.destroy();
-    deepest = parent;
+  // Only a child that started and has not finished can have a suspended
+  // chain below it. Its task's resume_point is then the deepest suspended
+  // frame of the task's chain (set when a child starts and when it returns,
+  // never left on a frame that finished), and every child frame's header
+  // links to its parent (start_as_child): walk up from the deepest frame to
+  // see whether `frame` is on the chain, then destroy what lies below it,
+  // deepest first.
+  TaskHeader* task = owned->task_;
+  if (task != nullptr && task != h && !frame.done()) {
+    void* const top = frame.address();
+    void* const deepest = task->resume_point.address();
+    void* x = deepest;
+    while (x != top && header_of_frame(x) != task) x = header_of_frame(x)->resume_point.address();
+    if (x == top) {
+      for (void* f = deepest; f != top;) {
+        TaskHeader* fh = header_of_frame(f);
+        void* parent = fh->resume_point.address();
+        fh->frame_destroyed = true;
+        // Safety: the chain is suspended (its owner is being destroyed,
+        // which happens only at a suspension point); `f` has no suspended
+        // child left (destroyed by the previous step), and its owning Task
+        // will only free the memory (frame_destroyed).
+        std::coroutine_handle<>::from_address(f).destroy();
+        f = parent;
+      }
+      // `frame` goes next: the deepest frame left is its parent. A later
+      // walk in this task starts there, never on a destroyed frame.
+      task->resume_point = h->resume_point;
+    }
   }
   // Safety: the caller (a Task) owns `frame`; every frame below it is gone.
   frame.destroy();
@@ -282,16 +296,13 @@ class [[nodiscard]] Task {
     template <detail::WeftPromise P>
     void await_suspend(std::coroutine_handle<P> parent) noexcept {
       detail::TaskHeader* task = parent.promise().task();
-      child_.promise().start_as_child(parent.promise(), parent, child_);
+      child_.promise().start_as_child(task, parent, child_);
       // Start the child through the runner's trampoline (see
       // TaskHeader::transfer): no stack growth however deep the chain.
       task->resume_point = child_;
       task->transfer = true;
     }
-    T await_resume() {
-      child_.promise().end_as_child();
-      return child_.promise().take();
-    }
+    T await_resume() { return child_.promise().take(); }
 
    private:
     Handle child_;

@@ -118,6 +118,9 @@ struct TaskHeader {
   // Which coroutine of the task's await chain to resume next. Written by the
   // thread running the task (when a child starts or returns); read by the
   // next runner, which acquires the state word after the writer released it.
+  // In the header of a frame that is awaited (a child, never a root), the
+  // frame of its parent instead: where final_suspend returns to, and the
+  // destroy walk's upward link (task.h, start_as_child).
   std::coroutine_handle<> resume_point;
 
   // A leaf await's operation deferred by a cooperative-budget yield (see

@@ -8,6 +8,7 @@
 // destructor.
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <stdexcept>
 
 #include "executor/block_on.h"
@@ -194,4 +195,49 @@ TEST_CASE("awaiting a Task whose frame a cancelled chain took fails with a messa
   CHECK(destroyed == 12);
   auto again = [&]() -> weft::Task<void> { co_await leaf; };
   CHECK_THROWS_WITH(weft::block_on(again()), Catch::Contains("already awaited"));
+}
+
+namespace {
+// Awaits a leaf that waits on `gate`.
+weft::Task<void> await_leaf(weft_test::Gate* gate, long* destroyed) {
+  struct Mark {
+    long* destroyed;
+    ~Mark() { *destroyed = *destroyed * 10 + 2; }
+  } mark{destroyed};
+  co_await wait_on(gate, destroyed, 1);
+}
+
+// Puts await_leaf's Task in `slot`, which its caller owns, and awaits it.
+weft::Task<void> await_in_slot(std::optional<weft::Task<void>>* slot, weft_test::Gate* gate,
+                               long* destroyed) {
+  struct Mark {
+    long* destroyed;
+    ~Mark() { *destroyed = *destroyed * 10 + 3; }
+  } mark{destroyed};
+  slot->emplace(await_leaf(gate, destroyed));
+  co_await **slot;
+}
+}  // namespace
+
+TEST_CASE("a cancelled chain whose middle Task goes before the one above it is destroyed once",
+          "[task][cancel]") {
+  // root -> await_in_slot -> await_leaf -> wait_on (suspended). The root
+  // destroys `slot` (await_leaf's Task) before `outer` (await_in_slot's):
+  // the first walk starts in the middle of the chain, the second one above
+  // it, where the first left off (never on a frame the first one freed).
+  weft_test::Gate gate;
+  long destroyed = 0;
+  {
+    weft::LocalExecutor ex;
+    auto h = ex.spawn([](weft_test::Gate* g, long* d) -> weft::Task<void> {
+      std::optional<weft::Task<void>> outer;
+      std::optional<weft::Task<void>> slot;  // destroyed first
+      outer.emplace(await_in_slot(&slot, g, d));
+      co_await *outer;
+    }(&gate, &destroyed));
+    ex.run([&]() -> weft::Task<void> {
+      while (gate.waiting() == 0) co_await weft::yield_now();
+    }());
+  }
+  CHECK(destroyed == 123);  // the leaf, then each frame above it
 }
