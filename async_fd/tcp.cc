@@ -34,6 +34,54 @@ Task<absl::StatusOr<TcpStream>> TcpStream::connect(SocketAddress addr) {
   co_return std::move(s);
 }
 
+absl::StatusOr<std::pair<TcpStream, TcpStream>> TcpStream::pair() {
+  constexpr const char* kWhat = "TcpStream::pair";
+  OwnedFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener) return errno_status(errno, absl::StrCat(kWhat, ": socket"));
+  const SocketAddress any_port = SocketAddress::loopback_v4(0);
+  if (::bind(listener.get(), any_port.data(), any_port.size()) != 0 ||
+      ::listen(listener.get(), 1) != 0) {
+    return errno_status(errno, absl::StrCat(kWhat, ": bind/listen"));
+  }
+  sockaddr_storage at{};
+  socklen_t at_len = sizeof(at);
+  if (::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&at), &at_len) != 0) {
+    return errno_status(errno, absl::StrCat(kWhat, ": getsockname"));
+  }
+  OwnedFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!client) return errno_status(errno, absl::StrCat(kWhat, ": socket"));
+  int rc;
+  do {
+    rc = ::connect(client.get(), reinterpret_cast<sockaddr*>(&at), at_len);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return errno_status(errno, absl::StrCat(kWhat, ": connect"));
+  sockaddr_in mine{};
+  socklen_t mine_len = sizeof(mine);
+  if (::getsockname(client.get(), reinterpret_cast<sockaddr*>(&mine), &mine_len) != 0) {
+    return errno_status(errno, absl::StrCat(kWhat, ": getsockname"));
+  }
+  OwnedFd server;
+  while (!server) {
+    sockaddr_in peer{};
+    socklen_t peer_len = sizeof(peer);
+    // Blocking: our connection is already queued, so this returns at once.
+    OwnedFd got(::accept4(listener.get(), reinterpret_cast<sockaddr*>(&peer), &peer_len,
+                          SOCK_CLOEXEC));
+    if (!got) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return errno_status(errno, absl::StrCat(kWhat, ": accept"));
+    }
+    if (peer.sin_port == mine.sin_port && peer.sin_addr.s_addr == mine.sin_addr.s_addr) {
+      server = std::move(got);  // ours; anything else is a stranger, closed
+    }
+  }
+  auto a = from_fd(std::move(client));
+  if (!a.ok()) return a.status();
+  auto b = from_fd(std::move(server));
+  if (!b.ok()) return b.status();
+  return std::pair<TcpStream, TcpStream>(*std::move(a), *std::move(b));
+}
+
 absl::StatusOr<TcpStream> TcpStream::from_fd(OwnedFd&& fd) {
   absl::Status st =
       detail::check_socket(fd.get(), SOCK_STREAM, {AF_INET, AF_INET6}, "TcpStream::from_fd");

@@ -64,6 +64,12 @@ class TcpStream : public detail::SocketBase {
   // Adopts an Async<OwnedFd> that holds a TCP socket; on failure `s` is
   // left as it was.
   static absl::StatusOr<TcpStream> from_async(Async<OwnedFd>&& s);
+  // Two streams connected to each other over IPv4 loopback, for tests (as
+  // UnixStream::pair). Synchronous: a throwaway listener on 127.0.0.1:0, a
+  // blocking connect (loopback completes the handshake at once) and an
+  // accept of exactly that connection (a stranger's connect to the port is
+  // refused by closing it). Fails with the errno status of the call.
+  static absl::StatusOr<std::pair<TcpStream, TcpStream>> pair();
 
   TcpStream(TcpStream&&) noexcept = default;
   TcpStream& operator=(TcpStream&&) noexcept = default;
