@@ -164,7 +164,11 @@ start_server() {  # PEER THREADS LOG
   # Emptied here, not only by the redirection below: that one happens in the
   # forked child, and until it does this shell would read the last run's port.
   : >"$log"
-  "${server_bin[$1]}" --port 0 --threads "$2" >>"$log" 2>&1 &
+  # weft's http_hello arms a per-request idle timer by default (60 s); the
+  # Asio and tokio peers have none, so like is compared with like.
+  local extra=()
+  if [ "$1" = weft ]; then extra=(--idle_timeout=inf); fi
+  "${server_bin[$1]}" --port 0 --threads "$2" "${extra[@]}" >>"$log" 2>&1 &
   server_pid=$!
   port=""
   local attempt why="no \"listening on\" line"
