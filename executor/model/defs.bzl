@@ -6,6 +6,7 @@ _SEAM = [
     "//executor:atomic_relacy.h",
     "//executor:futex.h",
     "model.h",
+    "model_tasks.h",
 ]
 
 def weft_model_test(name, srcs = [], deps = [], size = "small"):

@@ -6,35 +6,13 @@
 
 #include "executor/injector.h"
 #include "executor/model/model.h"
+#include "executor/model/model_tasks.h"
 #include "executor/task_header.h"
 
 namespace weft {
 namespace detail {
 namespace {
 
-template <unsigned N>
-struct Tasks {
-  TaskHeader items[N];
-  rl::var<int> payload[N];
-
-  void prepare(unsigned i) { payload[i]($) = 1; }
-  void take(TaskHeader* t) {
-    RL_ASSERT(t >= items && t < items + N);
-    const auto i = t - items;
-    RL_ASSERT(payload[i]($) == 1);  // published, and taken once
-    payload[i]($) = 2;
-  }
-  void take_chain(TaskHeader* t) {
-    while (t) {
-      TaskHeader* next = t->next;
-      take(t);
-      t = next;
-    }
-  }
-  void all_taken() {
-    for (unsigned i = 0; i < N; ++i) RL_ASSERT(payload[i]($) == 2);
-  }
-};
 
 // `Pushers` threads push tasks (one alone, then a batch of two); the last
 // thread is the only consumer: it pops while it sees a length, pops a batch,

@@ -6,6 +6,7 @@
 
 #include "executor/local_queue.h"
 #include "executor/model/model.h"
+#include "executor/model/model_tasks.h"
 #include "executor/task_header.h"
 #include "executor/worker_slot.h"
 
@@ -15,25 +16,6 @@ namespace {
 
 static_assert(LocalQueue::kCapacity == 4, "the models assume the checking build's capacity");
 
-// Tasks with a payload that the pushing thread sets to 1 before the push and
-// the taker checks and sets to 2: a task taken twice fails the check (or
-// races, if the two takers are unordered), a task never taken fails after().
-template <unsigned N>
-struct Tasks {
-  TaskHeader items[N];
-  rl::var<int> payload[N];
-
-  void prepare(unsigned i) { payload[i]($) = 1; }
-  void take(TaskHeader* t) {
-    RL_ASSERT(t >= items && t < items + N);
-    const auto i = t - items;
-    RL_ASSERT(payload[i]($) == 1);
-    payload[i]($) = 2;
-  }
-  void all_taken() {
-    for (unsigned i = 0; i < N; ++i) RL_ASSERT(payload[i]($) == 2);
-  }
-};
 
 // A thief's side: steal half into its own queue, run the returned task and
 // drain what was moved.
