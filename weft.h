@@ -4,6 +4,7 @@
 #define WEFT_WEFT_H_
 
 #include "async_fd/address.h"
+#include "base/affinity.h"
 #include "async_fd/async.h"
 #include "async_fd/owned_fd.h"
 #include "blocking_pool/blocking_io.h"
@@ -27,6 +28,7 @@
 #include "executor/global.h"
 #include "executor/join_handle.h"
 #include "executor/local_executor.h"
+#include "executor/local_pool.h"
 #include "executor/task.h"
 #include "executor/atomic_waker.h"
 #include "executor/waker.h"

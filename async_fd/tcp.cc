@@ -127,6 +127,11 @@ Task<absl::StatusOr<size_t>> TcpStream::peek(void* buf, size_t len) {
 // --- TcpListener ---------------------------------------------------------
 
 absl::StatusOr<TcpListener> TcpListener::bind(const SocketAddress& addr) {
+  return bind(addr, ListenOptions{});
+}
+
+absl::StatusOr<TcpListener> TcpListener::bind(const SocketAddress& addr, ListenOptions options) {
+  static_assert(ListenOptions{}.backlog == kBacklog);
   const std::string what = absl::StrCat("TcpListener::bind(", addr.to_string(), ")");
   if (!addr.is_v4() && !addr.is_v6()) {
     return absl::InvalidArgumentError(absl::StrCat("weft: ", what, ": not an IP address"));
@@ -137,10 +142,14 @@ absl::StatusOr<TcpListener> TcpListener::bind(const SocketAddress& addr) {
   if (::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
     return errno_status(errno, absl::StrCat(what, ": SO_REUSEADDR"));
   }
+  if (options.reuse_port &&
+      ::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    return errno_status(errno, absl::StrCat(what, ": SO_REUSEPORT"));
+  }
   if (::bind(fd->get(), addr.data(), addr.size()) != 0) {
     return errno_status(errno, absl::StrCat(what, ": bind"));
   }
-  if (::listen(fd->get(), kBacklog) != 0) {
+  if (::listen(fd->get(), options.backlog) != 0) {
     return errno_status(errno, absl::StrCat(what, ": listen"));
   }
   auto a = Async<OwnedFd>::create(*std::move(fd));

@@ -96,6 +96,19 @@ class TcpStream : public detail::SocketBase {
   friend class TcpListener;
 };
 
+// How TcpListener::bind sets the socket up.
+struct ListenOptions {
+  // listen(2)'s backlog (TcpListener::kBacklog by default). The kernel caps
+  // it at net.core.somaxconn, and reads a negative value as that cap.
+  int backlog = 1024;
+  // SO_REUSEPORT: several listeners (one per worker of a LocalPool, say) bind
+  // the same address and port, and the kernel spreads incoming connections
+  // over them, so no single accepting thread is the bottleneck. Every
+  // listener of the group must set it, in processes of the same user. With
+  // port 0, bind the first listener, then the others to its local_address().
+  bool reuse_port = false;
+};
+
 class TcpListener : private detail::SocketBase {
  public:
   // listen(2)'s backlog: connections the kernel completes and queues before
@@ -106,6 +119,7 @@ class TcpListener : private detail::SocketBase {
   // socket, SO_REUSEADDR, bind, listen. Port 0 picks a free port
   // (local_address() tells which).
   static absl::StatusOr<TcpListener> bind(const SocketAddress& addr);
+  static absl::StatusOr<TcpListener> bind(const SocketAddress& addr, ListenOptions options);
   // Adopts a listening TCP socket; on failure `fd` is left as it was.
   static absl::StatusOr<TcpListener> from_fd(OwnedFd&& fd);
 

@@ -32,6 +32,15 @@ class LocalCore final : public SchedulerCore, public Watched {
     push_local(t);  // spawn happens on the owner thread
   }
 
+  // From any thread. The caller keeps the executor alive, so the injector
+  // is open (as in Executor's spawn from outside): no reference is taken
+  // for the push.
+  void submit_remote(TaskHeader* t) noexcept {
+    adopt(t);
+    static_cast<void>(injector_.push(t));
+    notify_remote();
+  }
+
   Parker* parker() noexcept { return &parker_; }
 
   void work_until(RootBase& root) noexcept {
@@ -136,6 +145,7 @@ LocalExecutor::~LocalExecutor() { core_->destroy(); }
 detail::Scheduler* LocalExecutor::scheduler() noexcept { return core_; }
 detail::Parker* LocalExecutor::parker() noexcept { return core_->parker(); }
 void LocalExecutor::submit(detail::TaskHeader* h) noexcept { core_->submit(h); }
+void LocalExecutor::submit_remote(detail::TaskHeader* h) noexcept { core_->submit_remote(h); }
 void LocalExecutor::work_until(detail::RootBase& root) noexcept { core_->work_until(root); }
 bool LocalExecutor::try_tick() { return core_->try_tick(); }
 

@@ -6,7 +6,9 @@
 //
 // Requires: spawn, run, try_tick and destruction on one thread at a time
 // (the owner). Wakers may still be sent anywhere: a wake from another thread
-// goes through a locked queue and unparks the owner.
+// goes through a locked queue and unparks the owner. spawn_remote() may be
+// called from any thread while the executor lives; its task takes the same
+// locked queue.
 // Guarantees: FIFO order of spawned and woken tasks on the owner; the run
 // queue is a plain intrusive list (no atomics, no locks) for everything the
 // owner thread schedules. Destruction destroys every task it holds, once.
@@ -53,6 +55,16 @@ class LocalExecutor {
     return JoinHandle<T>(h);
   }
 
+  // From any thread (the executor must outlive the call): the task goes
+  // through the cross-thread queue and runs on the owner. FIFO with other
+  // spawn_remote calls and remote wakes, not with spawn().
+  template <class T>
+  JoinHandle<T> spawn_remote(Task<T> task) {
+    auto* h = detail::make_root(std::move(task), scheduler(), detail::state::kNewRoot);
+    submit_remote(h);
+    return JoinHandle<T>(h);
+  }
+
   // Runs tasks on the calling thread until `main` completes.
   template <class T>
   T run(Task<T> main) {
@@ -68,6 +80,7 @@ class LocalExecutor {
   detail::Scheduler* scheduler() noexcept;
   detail::Parker* parker() noexcept;
   void submit(detail::TaskHeader* h) noexcept;
+  void submit_remote(detail::TaskHeader* h) noexcept;
   void work_until(detail::RootBase& root) noexcept;
 
   detail::LocalCore* core_;
