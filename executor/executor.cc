@@ -1,5 +1,7 @@
 #include "executor/executor.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -34,6 +36,14 @@ inline constexpr uint32_t kMaxLifoPolls = 3;
 inline constexpr size_t kInjectorBatch = LocalQueue::kCapacity / 2;
 
 thread_local WorkerSlot* t_worker = nullptr;
+
+namespace {
+int64_t now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
 // The LocalExecutor core the thread is running (local_executor.cc).
 extern thread_local void* t_local_core;
 
@@ -94,6 +104,8 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     }
     slot->in_use = true;
     slot->rng ^= reinterpret_cast<uintptr_t>(&slot) | 1;
+    // relaxed: statistics (WorkerCounters).
+    slot->counters.entered_ns.store(now_ns(), std::memory_order_relaxed);
     // relaxed: a count for the search limit and for the destructor's check;
     // it publishes nothing (the slot itself is published above).
     num_workers_.fetch_add(1, std::memory_order_relaxed);
@@ -115,6 +127,10 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     if (rest.count) injector_.push_batch(rest.first, rest.last, rest.count);
     if (w->searching) idle_.end_search(*w);
     w->stalled.store(false, std::memory_order_relaxed);
+    // relaxed: statistics (WorkerCounters).
+    WorkerCounters::add(w->counters.earlier_ns,
+                        now_ns() - w->counters.entered_ns.load(std::memory_order_relaxed));
+    w->counters.entered_ns.store(0, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(slots_mu_);
       w->in_use = false;
@@ -170,6 +186,44 @@ class ExecutorCore final : public SchedulerCore, public Watched {
 
   // relaxed: a snapshot (see enter()).
   size_t num_workers() const noexcept { return num_workers_.load(std::memory_order_relaxed); }
+
+  ExecutorMetrics metrics() const {
+    ExecutorMetrics m;
+    const int64_t now = now_ns();
+    const WorkerTable::View all = slots_.view();
+    m.workers.reserve(all.size);
+    for (uint32_t i = 0; i < all.size; ++i) {
+      const WorkerSlot* s = all[i];
+      const WorkerCounters& c = s->counters;
+      WorkerMetrics wm;
+      // relaxed: statistics (WorkerCounters); each read stands alone.
+      constexpr auto r = std::memory_order_relaxed;
+      wm.polls = c.polls.load(r);
+      wm.lifo_polls = c.lifo_polls.load(r);
+      wm.overflowed = c.overflowed.load(r);
+      wm.steal_operations = c.steal_operations.load(r);
+      wm.stolen = c.stolen.load(r);
+      wm.parks = c.parks.load(r);
+      const int64_t entered = c.entered_ns.load(r);
+      const int64_t parked_since = c.parked_since_ns.load(r);
+      wm.active = entered != 0;
+      int64_t busy = c.earlier_ns.load(r) - c.parked_ns.load(r);
+      if (entered) busy += now - entered;
+      if (parked_since) busy -= now - parked_since;
+      wm.busy = std::chrono::nanoseconds(busy > 0 ? busy : 0);
+      wm.queue_depth = std::min<uint32_t>(s->queue.len(), LocalQueue::kCapacity) +
+                       (s->lifo.load(r) != nullptr ? 1 : 0);
+      m.workers.push_back(wm);
+    }
+    m.threads = num_workers();
+    const LiveTasks::Counts live = live_.counts();
+    m.spawned = live.inserted;
+    m.live_tasks = live.live;
+    m.injector_depth = injector_.len();
+    m.searching = idle_.num_searching();
+    m.sleeping = idle_.num_sleepers();
+    return m;
+  }
 
   // The Executor's destructor: see SchedulerCore for the steps.
   void destroy() noexcept {
@@ -230,7 +284,10 @@ class ExecutorCore final : public SchedulerCore, public Watched {
 
   void push_local(WorkerSlot* w, TaskHeader* t) noexcept {
     LocalQueue::Overflow o = w->queue.push_back(t);
-    if (o.count) injector_.push_batch(o.first, o.last, o.count);  // open: we are a worker
+    if (o.count) {
+      injector_.push_batch(o.first, o.last, o.count);  // open: we are a worker
+      WorkerCounters::add(w->counters.overflowed, o.count);
+    }
   }
 
   void run_one(WorkerSlot* w, TaskHeader* t) noexcept {
@@ -238,6 +295,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     // same): a searcher that stays counted while it runs keeps, by the
     // at-most-half rule, an idle worker from stealing.
     if (w->searching) idle_.end_search(*w);
+    WorkerCounters::add(w->counters.polls);
     if (run_task(t) == RunResult::kReschedule) {
       // Woken during its own run (a yield): back of the queue, never LIFO.
       // Alone there, it runs next on this worker and nothing waits behind
@@ -269,6 +327,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       if (TaskHeader* t = w->lifo.exchange(nullptr, std::memory_order_acq_rel)) {
         if (w->lifo_streak < kMaxLifoPolls) {
           ++w->lifo_streak;
+          WorkerCounters::add(w->counters.lifo_polls);
           return t;
         }
         push_local(w, t);  // give the others a turn
@@ -313,11 +372,17 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     w->rng ^= w->rng >> 7;
     w->rng ^= w->rng << 17;
     uint32_t start = static_cast<uint32_t>(w->rng % n);
+    const uint32_t had = w->queue.len();
     for (uint32_t i = 0; i < n; ++i) {
       WorkerSlot* victim = all[(start + i) % n];
       if (victim == w) continue;
-      if (TaskHeader* t = victim->queue.steal_into(w->queue)) return t;
-      if (TaskHeader* t = steal_lifo(victim)) return t;
+      TaskHeader* t = victim->queue.steal_into(w->queue);
+      if (!t) t = steal_lifo(victim);
+      if (t) {
+        WorkerCounters::add(w->counters.steal_operations);
+        WorkerCounters::add(w->counters.stolen, 1 + w->queue.len() - had);
+        return t;
+      }
     }
     return nullptr;
   }
@@ -332,7 +397,16 @@ class ExecutorCore final : public SchedulerCore, public Watched {
 
   void park(WorkerSlot* w, RootBase& root) noexcept {
     idle_.prepare_park(*w);
-    if (!work_visible() && !root.ready()) park_task_thread(w->parker);
+    if (!work_visible() && !root.ready()) {
+      WorkerCounters& c = w->counters;
+      WorkerCounters::add(c.parks);
+      // relaxed: statistics (WorkerCounters).
+      const int64_t since = now_ns();
+      c.parked_since_ns.store(since, std::memory_order_relaxed);
+      park_task_thread(w->parker);
+      WorkerCounters::add(c.parked_ns, now_ns() - since);
+      c.parked_since_ns.store(0, std::memory_order_relaxed);
+    }
     idle_.unsleep(*w);
   }
 
@@ -387,6 +461,7 @@ detail::Scheduler* Executor::scheduler() noexcept { return core_; }
 void Executor::submit(detail::TaskHeader* h) noexcept { core_->submit(h); }
 bool Executor::try_tick() { detail::CoopLimitScope budget(budget_); return core_->try_tick(); }
 size_t Executor::num_workers() const noexcept { return core_->num_workers(); }
+ExecutorMetrics Executor::metrics() const { return core_->metrics(); }
 
 Executor::Worker::Worker(Executor* ex)
     : core_(ex->core_), slot_(core_->enter()), saved_worker_(detail::t_worker) {

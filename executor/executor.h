@@ -49,6 +49,7 @@
 
 #include "executor/coop.h"
 #include "executor/join_handle.h"
+#include "executor/metrics.h"
 #include "executor/task.h"
 #include "executor/thread_root.h"
 
@@ -104,6 +105,9 @@ class Executor {
 
   // Threads inside run() right now.
   size_t num_workers() const noexcept;
+
+  // A snapshot of what the executor is doing (metrics.h); any thread.
+  ExecutorMetrics metrics() const;
 
  private:
   // The calling thread's membership as a worker (RAII).

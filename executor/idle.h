@@ -75,6 +75,10 @@ class Idle {
     // relaxed: a snapshot (see notify_one for where exactness matters).
     return num_sleepers_.load(std::memory_order_relaxed);
   }
+  uint32_t num_searching() const noexcept {
+    // relaxed: a snapshot for metrics; the protocol reads it after its fences.
+    return num_searching_.load(std::memory_order_relaxed);
+  }
 
  private:
   weft::mutex mu_;

@@ -21,6 +21,8 @@ void LiveTasks::insert(TaskHeader* t) noexcept {
   t->live_next = sh.head;
   if (sh.head) sh.head->live_prev = t;
   sh.head = t;
+  ++sh.inserted;
+  ++sh.live;
 }
 
 bool LiveTasks::remove(TaskHeader* t) noexcept {
@@ -34,6 +36,7 @@ bool LiveTasks::remove(TaskHeader* t) noexcept {
   if (t->live_prev) t->live_prev->live_next = t->live_next; else sh.head = t->live_next;
   if (t->live_next) t->live_next->live_prev = t->live_prev;
   t->live_prev = t->live_next = nullptr;
+  --sh.live;
   return true;
 }
 
@@ -51,8 +54,19 @@ std::vector<TaskHeader*> LiveTasks::take_all() {
       all.push_back(t);
     }
     sh.head = nullptr;
+    sh.live = 0;
   }
   return all;
+}
+
+LiveTasks::Counts LiveTasks::counts() const {
+  Counts c;
+  for (const Shard& sh : shards_) {
+    std::lock_guard<std::mutex> lock(sh.mu);
+    c.inserted += sh.inserted;
+    c.live += sh.live;
+  }
+  return c;
 }
 
 }  // namespace detail

@@ -26,14 +26,23 @@ class LiveTasks {
   // calls for those tasks are no-ops.
   std::vector<TaskHeader*> take_all();
 
+  // Tasks ever inserted, and listed now (locks each shard in turn).
+  struct Counts {
+    uint64_t inserted = 0;
+    size_t live = 0;
+  };
+  Counts counts() const;
+
  private:
   // 16 shards: more than the workers of a small machine, few enough to scan.
   static constexpr uint32_t kShards = 16;
   static constexpr uint32_t kTaken = ~uint32_t{0};  // live_shard after take_all
 
   struct alignas(64) Shard {
-    std::mutex mu;
+    mutable std::mutex mu;
     TaskHeader* head = nullptr;  // guarded by mu
+    uint64_t inserted = 0;       // guarded by mu
+    size_t live = 0;             // guarded by mu: the length of the list
   };
   Shard shards_[kShards];
 };
