@@ -1,7 +1,6 @@
 #include "executor/executor.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -37,13 +36,6 @@ inline constexpr size_t kInjectorBatch = LocalQueue::kCapacity / 2;
 
 thread_local WorkerSlot* t_worker = nullptr;
 
-namespace {
-int64_t now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 // The LocalExecutor core the thread is running (local_executor.cc).
 extern thread_local void* t_local_core;
 
@@ -104,8 +96,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     }
     slot->in_use = true;
     slot->rng ^= reinterpret_cast<uintptr_t>(&slot) | 1;
-    // relaxed: statistics (WorkerCounters).
-    slot->counters.entered_ns.store(now_ns(), std::memory_order_relaxed);
+    slot->counters.enter();
     // relaxed: a count for the search limit and for the destructor's check;
     // it publishes nothing (the slot itself is published above).
     num_workers_.fetch_add(1, std::memory_order_relaxed);
@@ -127,10 +118,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     if (rest.count) injector_.push_batch(rest.first, rest.last, rest.count);
     if (w->searching) idle_.end_search(*w);
     w->stalled.store(false, std::memory_order_relaxed);
-    // relaxed: statistics (WorkerCounters).
-    WorkerCounters::add(w->counters.earlier_ns,
-                        now_ns() - w->counters.entered_ns.load(std::memory_order_relaxed));
-    w->counters.entered_ns.store(0, std::memory_order_relaxed);
+    w->counters.leave();
     {
       std::lock_guard<std::mutex> lock(slots_mu_);
       w->in_use = false;
@@ -189,30 +177,15 @@ class ExecutorCore final : public SchedulerCore, public Watched {
 
   ExecutorMetrics metrics() const {
     ExecutorMetrics m;
-    const int64_t now = now_ns();
+    const int64_t now = WorkerCounters::now_ns();
     const WorkerTable::View all = slots_.view();
     m.workers.reserve(all.size);
     for (uint32_t i = 0; i < all.size; ++i) {
       const WorkerSlot* s = all[i];
-      const WorkerCounters& c = s->counters;
-      WorkerMetrics wm;
-      // relaxed: statistics (WorkerCounters); each read stands alone.
-      constexpr auto r = std::memory_order_relaxed;
-      wm.polls = c.polls.load(r);
-      wm.lifo_polls = c.lifo_polls.load(r);
-      wm.overflowed = c.overflowed.load(r);
-      wm.steal_operations = c.steal_operations.load(r);
-      wm.stolen = c.stolen.load(r);
-      wm.parks = c.parks.load(r);
-      const int64_t entered = c.entered_ns.load(r);
-      const int64_t parked_since = c.parked_since_ns.load(r);
-      wm.active = entered != 0;
-      int64_t busy = c.earlier_ns.load(r) - c.parked_ns.load(r);
-      if (entered) busy += now - entered;
-      if (parked_since) busy -= now - parked_since;
-      wm.busy = std::chrono::nanoseconds(busy > 0 ? busy : 0);
+      WorkerMetrics wm = s->counters.snapshot(now);
+      // relaxed: a snapshot for statistics.
       wm.queue_depth = std::min<uint32_t>(s->queue.len(), LocalQueue::kCapacity) +
-                       (s->lifo.load(r) != nullptr ? 1 : 0);
+                       (s->lifo.load(std::memory_order_relaxed) != nullptr ? 1 : 0);
       m.workers.push_back(wm);
     }
     m.threads = num_workers();
@@ -398,14 +371,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
   void park(WorkerSlot* w, RootBase& root) noexcept {
     idle_.prepare_park(*w);
     if (!work_visible() && !root.ready()) {
-      WorkerCounters& c = w->counters;
-      WorkerCounters::add(c.parks);
-      // relaxed: statistics (WorkerCounters).
-      const int64_t since = now_ns();
-      c.parked_since_ns.store(since, std::memory_order_relaxed);
-      park_task_thread(w->parker);
-      WorkerCounters::add(c.parked_ns, now_ns() - since);
-      c.parked_since_ns.store(0, std::memory_order_relaxed);
+      w->counters.park([w] { park_task_thread(w->parker); });
     }
     idle_.unsleep(*w);
   }

@@ -4,6 +4,7 @@
 #include "executor/scheduler_core.h"
 #include "executor/task_threads.h"
 #include "executor/watchdog.h"
+#include "executor/worker_counters.h"
 
 namespace weft {
 namespace detail {
@@ -47,6 +48,7 @@ class LocalCore final : public SchedulerCore, public Watched {
     void* saved = std::exchange(t_local_core, this);
     CoopLimitScope budget(budget_);
     TaskThreadScope awake;
+    counters_.enter();
     for (;;) {
       if (root.poll()) break;
       if (tick()) continue;
@@ -54,9 +56,25 @@ class LocalCore final : public SchedulerCore, public Watched {
       if (poll_io_now() > 0) continue;
       // A remote push or a root wake after our checks leaves a permit, so
       // this cannot miss one.
-      if (injector_.is_empty()) park_task_thread(parker_);
+      if (injector_.is_empty()) counters_.park([this] { park_task_thread(parker_); });
     }
+    counters_.leave();
     t_local_core = saved;
+  }
+
+  ExecutorMetrics metrics() const {
+    ExecutorMetrics m;
+    WorkerMetrics w = counters_.snapshot(WorkerCounters::now_ns());
+    // relaxed: a snapshot for statistics (see local_len_).
+    w.queue_depth = local_len_.load(std::memory_order_relaxed);
+    m.workers.push_back(w);
+    m.threads = w.active ? 1 : 0;
+    const LiveTasks::Counts live = live_.counts();
+    m.spawned = live.inserted;
+    m.live_tasks = live.live;
+    m.injector_depth = injector_.len();
+    m.sleeping = counters_.parked_since_ns.load(std::memory_order_relaxed) != 0 ? 1 : 0;
+    return m;
   }
 
   bool try_tick() noexcept {
@@ -84,6 +102,8 @@ class LocalCore final : public SchedulerCore, public Watched {
     t->next = nullptr;
     if (tail_) tail_->next = t; else head_ = t;
     tail_ = t;
+    // relaxed: statistics only (see local_len_).
+    local_len_.store(local_len_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   TaskHeader* pop_local() noexcept {
     TaskHeader* t = head_;
@@ -91,6 +111,8 @@ class LocalCore final : public SchedulerCore, public Watched {
       head_ = t->next;
       if (!head_) tail_ = nullptr;
       t->next = nullptr;
+      // relaxed: statistics only (see local_len_).
+      local_len_.store(local_len_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     }
     return t;
   }
@@ -123,6 +145,7 @@ class LocalCore final : public SchedulerCore, public Watched {
     }
     TaskHeader* t = pop_local();
     if (!t) return false;
+    WorkerCounters::add(counters_.polls);
     if (run_task(t) == RunResult::kReschedule) push_local(t);
     return true;
   }
@@ -135,6 +158,10 @@ class LocalCore final : public SchedulerCore, public Watched {
   uint32_t ticks_ = 0;
   // Set by the watchdog, cleared by the owner when it drains the injector.
   std::atomic<bool> remote_due_{false};
+  // Statistics (metrics()): written by the owner (a relaxed load and store),
+  // read relaxed by any thread; no protocol reads them.
+  WorkerCounters counters_;
+  std::atomic<uint32_t> local_len_{0};  // the length of head_..tail_
 };
 
 }  // namespace detail
@@ -148,5 +175,6 @@ void LocalExecutor::submit(detail::TaskHeader* h) noexcept { core_->submit(h); }
 void LocalExecutor::submit_remote(detail::TaskHeader* h) noexcept { core_->submit_remote(h); }
 void LocalExecutor::work_until(detail::RootBase& root) noexcept { core_->work_until(root); }
 bool LocalExecutor::try_tick() { return core_->try_tick(); }
+ExecutorMetrics LocalExecutor::metrics() const { return core_->metrics(); }
 
 }  // namespace weft

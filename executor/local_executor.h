@@ -25,6 +25,7 @@
 
 #include "executor/coop.h"
 #include "executor/join_handle.h"
+#include "executor/metrics.h"
 #include "executor/task.h"
 #include "executor/thread_root.h"
 
@@ -75,6 +76,11 @@ class LocalExecutor {
 
   // Runs one scheduled task if there is one; returns whether it did.
   bool try_tick();
+
+  // A snapshot (metrics.h), from any thread: one worker (the owner, while
+  // it is inside run()); injector_depth counts tasks sent from other
+  // threads and not yet taken; no steals or LIFO polls.
+  ExecutorMetrics metrics() const;
 
  private:
   detail::Scheduler* scheduler() noexcept;

@@ -197,6 +197,12 @@ size_t LocalPool::pinned_tasks(size_t worker) const noexcept {
   // relaxed: see PinnedLoad.
   return worker < impl_->size() ? impl_->load(worker)->count.load(std::memory_order_relaxed) : 0;
 }
+std::vector<ExecutorMetrics> LocalPool::metrics() const {
+  std::vector<ExecutorMetrics> all;
+  all.reserve(impl_->size());
+  for (size_t i = 0; i < impl_->size(); ++i) all.push_back(impl_->executor(i).metrics());
+  return all;
+}
 size_t LocalPool::least_loaded() noexcept { return impl_->least_loaded(); }
 LocalExecutor& LocalPool::executor(size_t worker) noexcept { return impl_->executor(worker); }
 detail::PinnedLoad* LocalPool::load(size_t worker) noexcept { return impl_->load(worker); }

@@ -64,6 +64,7 @@
 #include "executor/coop.h"
 #include "executor/join_handle.h"
 #include "executor/local_executor.h"
+#include "executor/metrics.h"
 #include "executor/task.h"
 
 namespace weft {
@@ -154,6 +155,9 @@ class LocalPool {
 
   // Pinned tasks alive on `worker` (queued, running or waiting).
   size_t pinned_tasks(size_t worker) const noexcept;
+
+  // One snapshot per worker (LocalExecutor::metrics), from any thread.
+  std::vector<ExecutorMetrics> metrics() const;
 
   // From a task running on a pool worker: spawns `task` on the same worker.
   // Elsewhere, throws std::logic_error.

@@ -15,39 +15,14 @@
 #include "executor/idle.h"
 #include "executor/local_queue.h"
 #include "executor/task_header.h"
+#ifndef WEFT_RELACY
+#include "executor/worker_counters.h"
+#endif
 
 namespace weft {
 namespace detail {
 
 class ExecutorCore;
-
-// The slot's statistics (ExecutorMetrics). Written by the owner thread only,
-// as a relaxed load and store (no read-modify-write, so a count costs an add
-// on the owner's own cache line); read relaxed by metrics() on any thread.
-// They order nothing: no protocol reads them.
-struct alignas(64) WorkerCounters {
-  weft::atomic<uint64_t> polls{0};
-  weft::atomic<uint64_t> lifo_polls{0};
-  weft::atomic<uint64_t> overflowed{0};
-  weft::atomic<uint64_t> steal_operations{0};
-  weft::atomic<uint64_t> stolen{0};
-  weft::atomic<uint64_t> parks{0};
-  // Nanoseconds (steady clock): the current thread's enter() (0 while no
-  // thread holds the slot), time inside run() by earlier threads, time
-  // asleep in finished park()s by all of them, and the start of the park
-  // in progress (0 when awake).
-  weft::atomic<int64_t> entered_ns{0};
-  weft::atomic<int64_t> earlier_ns{0};
-  weft::atomic<int64_t> parked_ns{0};
-  weft::atomic<int64_t> parked_since_ns{0};
-
-  static void add(weft::atomic<uint64_t>& c, uint64_t n = 1) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-  static void add(weft::atomic<int64_t>& c, int64_t n) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-};
 
 // One per thread inside run(); reused by later threads.
 struct WorkerSlot : Idle::Member {
@@ -76,7 +51,10 @@ struct WorkerSlot : Idle::Member {
   uint64_t rng = 0x9E3779B97F4A7C15ull;
 
   uint32_t watchdog_seen_tick = 0;  // the watchdog's (driver thread's) only
+#ifndef WEFT_RELACY
+  // Statistics only, in no protocol: left out of the model-checking build.
   WorkerCounters counters;
+#endif
   // Written under ExecutorCore::slots_mu_.
   bool in_use = false;
 };

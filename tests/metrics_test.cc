@@ -71,21 +71,25 @@ TEST_CASE("metrics: LIFO polls count only with the LIFO slot on", "[metrics][lif
 
 TEST_CASE("metrics: a full local queue overflows to the injector", "[metrics]") {
   weft::Executor ex(weft::ExecutorOptions{.lifo_slot = false});
-  size_t depth_seen = 0;
+  uint64_t overflowed_then = 0;
   ex.run([&]() -> weft::Task<void> {
     std::vector<weft::JoinHandle<void>> hs;
     for (int i = 0; i < 1000; ++i) hs.push_back(ex.spawn(nothing()));
+    // Nothing has run yet: every task is in the local queue or was moved
+    // from it to the injector, and the overflow count says how many.
     auto m = ex.metrics();
-    depth_seen = m.workers.at(0).queue_depth;
-    CHECK(m.workers.at(0).active);
+    const weft::WorkerMetrics& w = m.workers.at(0);
+    CHECK(w.active);
     CHECK(m.threads == 1);
     CHECK(m.live_tasks == 1000);
-    CHECK(m.injector_depth + depth_seen == 1000);
+    CHECK(w.overflowed > 0);
+    CHECK(w.overflowed == m.injector_depth);
+    CHECK(m.injector_depth + w.queue_depth == 1000);
+    overflowed_then = w.overflowed;
     for (auto& h : hs) co_await h;
   }());
   auto m = ex.metrics();
-  CHECK(m.workers.at(0).overflowed > 0);
-  CHECK(m.workers.at(0).overflowed + depth_seen == 1000);
+  CHECK(m.workers.at(0).overflowed >= overflowed_then);
   CHECK(m.workers.at(0).polls == 1000);
   CHECK(m.live_tasks == 0);
 }
@@ -172,4 +176,50 @@ TEST_CASE("metrics: busy time covers a computing task; counters never go back",
   // busy is that time minus any parks, and this task never waited long.
   CHECK(m.workers.at(0).busy >= std::chrono::milliseconds(20));
   CHECK(m.workers.at(0).busy <= computed);
+}
+
+TEST_CASE("metrics: LocalExecutor counts its runs, remote queue and parks", "[metrics][local]") {
+  weft::LocalExecutor ex;
+  std::vector<weft::JoinHandle<void>> hs;
+  for (int i = 0; i < 10; ++i) hs.push_back(ex.spawn(nothing()));
+  for (int i = 0; i < 5; ++i) hs.push_back(ex.spawn_remote(nothing()));
+  auto m0 = ex.metrics();
+  CHECK(m0.spawned == 15);
+  CHECK(m0.live_tasks == 15);
+  CHECK(m0.injector_depth == 5);
+  CHECK(m0.workers.at(0).queue_depth == 10);
+  CHECK_FALSE(m0.workers.at(0).active);
+  Gate gate;
+  std::thread opener([&] {
+    while (ex.metrics().sleeping == 0) std::this_thread::yield();
+    CHECK(ex.metrics().workers.at(0).active);
+    gate.open();
+  });
+  ex.run([&]() -> weft::Task<void> {
+    for (auto& h : hs) co_await h;
+    co_await gate;
+  }());
+  opener.join();
+  auto m = ex.metrics();
+  CHECK(m.workers.at(0).polls == 15);
+  CHECK(m.workers.at(0).parks >= 1);
+  CHECK(m.workers.at(0).queue_depth == 0);
+  CHECK(m.live_tasks == 0);
+  CHECK(m.injector_depth == 0);
+}
+
+TEST_CASE("metrics: a LocalPool reports each worker", "[metrics][local_pool]") {
+  weft::LocalPool pool({.threads = 2});
+  for (size_t i = 0; i < 2; ++i) {
+    for (size_t k = 0; k <= i; ++k) {
+      auto h = pool.spawn_pinned_on(i, [] { return nothing(); });
+      weft::block_on([&]() -> weft::Task<void> { co_await h; }());
+    }
+  }
+  auto ms = pool.metrics();
+  REQUIRE(ms.size() == 2);
+  CHECK(ms[0].workers.at(0).polls == 1);
+  CHECK(ms[1].workers.at(0).polls == 2);
+  CHECK(ms[0].workers.at(0).active);
+  CHECK(ms[1].spawned == 2);
 }
