@@ -239,13 +239,18 @@ Pipe make_pipe() {
   return Pipe{*std::move(in), fds[1]};
 }
 
+// Also records, per sleep, how long the process's threads waited for a CPU
+// between the sleep's start and its wake (see process_run_delay).
 Task<void> sleep_then_record(int n, Clock::duration d, std::vector<Clock::time_point>* deadlines,
-                             std::vector<Clock::time_point>* woke, std::atomic<bool>* done) {
+                             std::vector<Clock::time_point>* woke,
+                             std::vector<Clock::duration>* run_delays, std::atomic<bool>* done) {
   for (int i = 0; i < n; ++i) {
+    const Clock::duration delay0 = process_run_delay();
     const auto deadline = Clock::now() + d;
     co_await weft::sleep_until(deadline);
     woke->push_back(Clock::now());
     deadlines->push_back(deadline);
+    run_delays->push_back(process_run_delay() - delay0);
   }
   // relaxed: a stop hint (see spin_until).
   done->store(true, std::memory_order_relaxed);
@@ -443,6 +448,7 @@ TEST_CASE("liveness: timers fire on time while every worker computes in slices",
   std::atomic<int> started{0};
   std::atomic<bool> sleeps_done{false};
   std::vector<Clock::time_point> deadlines, woke;
+  std::vector<Clock::duration> run_delays;
   weft::Executor ex;
   const Clock::time_point compute_end =
       weft_test::run_with_helper(ex, [&]() -> Task<Clock::time_point> {
@@ -458,7 +464,7 @@ TEST_CASE("liveness: timers fire on time while every worker computes in slices",
           co_await weft::yield_now();
         }
         auto sleeper =
-            ex.spawn(sleep_then_record(kSleeps, kSleep, &deadlines, &woke, &sleeps_done));
+            ex.spawn(sleep_then_record(kSleeps, kSleep, &deadlines, &woke, &run_delays, &sleeps_done));
         co_await sleeper;
         Clock::time_point end{};
         for (auto& c : computes) end = std::max(end, co_await c);
@@ -468,17 +474,22 @@ TEST_CASE("liveness: timers fire on time while every worker computes in slices",
   REQUIRE(started.load(std::memory_order_relaxed) == kWorkers);
   REQUIRE(woke.size() == size_t{kSleeps});
   std::ostringstream all;
-  for (int i = 0; i < kSleeps; ++i) all << ms(woke[i] - deadlines[i]) << " ";
-  INFO("lateness of each sleep (ms): " << all.str() << "; after the first deadline, the last was at +"
+  for (int i = 0; i < kSleeps; ++i) {
+    all << ms(woke[i] - deadlines[i]) << "-" << ms(run_delays[i]) << " ";
+  }
+  INFO("lateness of each sleep less the time the process waited for a CPU (ms): " << all.str() << "; after the first deadline, the last was at +"
                                        << ms(deadlines.back() - deadlines.front())
                                        << " ms and the computations ended at +"
                                        << ms(compute_end - deadlines.front()) << " ms");
   REQUIRE(deadlines.front() < compute_end);  // else nothing was measured under load
   for (int i = 0; i < kSleeps; ++i) {
-    INFO("sleep " << i << " woke " << ms(woke[i] - deadlines[i]) << " ms after its deadline (bound "
-                  << ms(kLateBound) << " ms)");
+    INFO("sleep " << i << " woke " << ms(woke[i] - deadlines[i]) << " ms after its deadline, less "
+                  << ms(run_delays[i]) << " ms waiting for a CPU (bound " << ms(kLateBound)
+                  << " ms)");
     CHECK(woke[i] >= deadlines[i]);
-    CHECK(woke[i] - deadlines[i] < kLateBound);
+    // Judged, as the parallel runs are, net of the time the machine kept
+    // our threads from running (seen under TSan at load 14: 377 ms late).
+    CHECK(woke[i] - deadlines[i] - run_delays[i] < kLateBound);
   }
 }
 

@@ -137,8 +137,13 @@ TEST_CASE("metrics: an idle worker steals from a busy one", "[metrics][steal]") 
   second.join();
   auto m = ex.metrics();
   REQUIRE(m.workers.size() == 2);
+  // The newest task sat in the LIFO slot: only a steal could take it.
   CHECK(sum(m, &weft::WorkerMetrics::steal_operations) >= 1);
-  CHECK(sum(m, &weft::WorkerMetrics::stolen) >= kTasks);
+  // Each of the others reached the idle worker by a steal, or through the
+  // injector after overflowing the busy worker's queue (which is 4 slots in
+  // the sanitizer builds).
+  CHECK(sum(m, &weft::WorkerMetrics::stolen) + sum(m, &weft::WorkerMetrics::overflowed) >=
+        kTasks);
   CHECK(sum(m, &weft::WorkerMetrics::polls) == kTasks + 0u);
 }
 
