@@ -4,7 +4,9 @@
 # (`wrk -t1 -c50 -d10s --latency`), the server on 1 and on 2 threads.
 #
 # Servers, each taking --port P --threads N and stopping on SIGTERM:
-#   weft   //examples:http_hello          (Bazel, -c opt)
+#   weft      //examples:http_hello          (Bazel, -c opt), --mode=shared
+#   weft_tpc  the same binary, --mode=tpc (a LocalPool, one SO_REUSEPORT
+#             listener per worker)
 #   asio   //benches:http_hello_asio      (Bazel, -c opt)
 #   tokio  benches/tokio_peer's http_hello_tokio (cargo --release --offline,
 #          from Debian's registry; skipped with a note if cargo is missing)
@@ -31,8 +33,11 @@
 #   DURATION=10       seconds of each wrk run (wrk -d)
 #   RUNS=3            runs of each (threads, peer)
 #   THREADS="1 2"     server thread counts
-#   PEERS="weft asio tokio"   a subset, by name
+#   PEERS="weft weft_tpc asio tokio"   a subset, by name
 #   CONNECTIONS=50    wrk -c (BENCH.md: 50)
+#   CLOSE=0           1: the connection-rate workload "http_hello_close": wrk
+#                     sends "Connection: close", so every request is a new
+#                     connection and the accept path is what is measured
 #   CARGO=cargo       the cargo that builds the tokio peer
 #   WRK=wrk
 # Then prints the Markdown table of medians (benches/table.py).
@@ -42,8 +47,15 @@ out="$(realpath -m "${1:-bench-results-http.jsonl}")"
 duration="${DURATION:-10}"
 runs="${RUNS:-3}"
 threads_list="${THREADS:-1 2}"
-peers_wanted="${PEERS:-weft asio tokio}"
+peers_wanted="${PEERS:-weft weft_tpc asio tokio}"
 connections="${CONNECTIONS:-50}"
+close_each="${CLOSE:-0}"
+workload=http_hello
+wrk_extra=()
+if [ "$close_each" = 1 ]; then
+  workload=http_hello_close
+  wrk_extra=(-H "Connection: close")
+fi
 wrk="${WRK:-wrk}"
 cargo="${CARGO:-cargo}"
 
@@ -63,6 +75,7 @@ bazel build -c opt //examples:http_hello //benches:http_hello_asio
 bazel_bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 declare -A server_bin=(
   [weft]="$bazel_bin/examples/http_hello"
+  [weft_tpc]="$bazel_bin/examples/http_hello"
   [asio]="$bazel_bin/benches/http_hello_asio"
 )
 tokio_dir="$root/benches/tokio_peer"
@@ -86,8 +99,8 @@ esac
 peers=()
 for p in $peers_wanted; do
   case "$p" in
-    weft | asio | tokio) ;;
-    *) echo "http_bench.sh: unknown peer $p (weft, asio, tokio)" >&2; exit 2 ;;
+    weft | weft_tpc | asio | tokio) ;;
+    *) echo "http_bench.sh: unknown peer $p (weft, weft_tpc, asio, tokio)" >&2; exit 2 ;;
   esac
   [ -n "${server_bin[$p]:-}" ] && peers+=("$p")
 done
@@ -113,7 +126,7 @@ wrk_to_json() {  # PEER THREADS
   python3 -c '
 import json, re, sys
 
-peer, threads = sys.argv[1], int(sys.argv[2])
+peer, threads, workload = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 text = sys.stdin.read()
 SCALE = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -148,13 +161,13 @@ for p, v, u in re.findall(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.
 if set(pct) != {"50", "99"}:
     fail("no 50% or 99% latency line")
 print(json.dumps({
-    "peer": peer, "workload": "http_hello", "threads": threads,
+    "peer": peer, "workload": workload, "threads": threads,
     "iters": requests, "seconds": round(secs, 4),
     "per_op_ns": round(1e9 / req_per_s, 1),
     "req_per_s": req_per_s,
     "p50_ms": round(pct["50"], 4), "p99_ms": round(pct["99"], 4),
 }, separators=(",", ":")))
-' "$1" "$2"
+' "$1" "$2" "$workload"
 }
 
 # Starts PEER's server on THREADS threads and a free port; sets server_pid
@@ -167,7 +180,10 @@ start_server() {  # PEER THREADS LOG
   # weft's http_hello arms a per-request idle timer by default (60 s); the
   # Asio and tokio peers have none, so like is compared with like.
   local extra=()
-  if [ "$1" = weft ]; then extra=(--idle_timeout=inf); fi
+  case "$1" in
+    weft) extra=(--idle_timeout=inf --mode=shared) ;;
+    weft_tpc) extra=(--idle_timeout=inf --mode=tpc) ;;
+  esac
   "${server_bin[$1]}" --port 0 --threads "$2" "${extra[@]}" >>"$log" 2>&1 &
   server_pid=$!
   port=""
@@ -227,7 +243,7 @@ one_run() {  # PEER THREADS
     server_pid=""
     return 1
   fi
-  if ! "$wrk" -t1 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$port/" \
+  if ! "$wrk" -t1 -c"$connections" -d"${duration}s" --latency "${wrk_extra[@]}" "http://127.0.0.1:$port/" \
       >"$wrk_out" 2>&1; then
     echo "$peer --threads $threads: wrk failed" >&2
     ok=0
@@ -252,7 +268,7 @@ one_run() {  # PEER THREADS
 n=${#peers[@]}
 for run in $(seq 1 "$runs"); do
   for threads in $threads_list; do
-    echo "run $run/$runs: http_hello --threads $threads (wrk -t1 -c$connections -d${duration}s)" >&2
+    echo "run $run/$runs: $workload --threads $threads (wrk -t1 -c$connections -d${duration}s)" >&2
     for i in $(seq 0 $((n - 1))); do
       peer="${peers[$(((run - 1 + i) % n))]}"
       one_run "$peer" "$threads" || failures=$((failures + 1))

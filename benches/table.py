@@ -38,7 +38,7 @@ import statistics
 import sys
 
 REQUIRED = ("peer", "workload", "threads", "iters", "seconds", "per_op_ns")
-PEER_ORDER = ("weft", "tokio", "smol", "asio", "std")  # columns, in order
+PEER_ORDER = ("weft", "weft_tpc", "tokio", "smol", "asio", "std")  # columns, in order
 
 # workload -> [(JSON field, label, decimals)]; any other: per_op_ns.
 FIGURES = {
@@ -47,6 +47,8 @@ FIGURES = {
     "timers": [("overhead_ms", "overhead ms", 2)],
     "http_hello": [("req_per_s", "req/s", 0), ("p50_ms", "p50 ms", 3),
                    ("p99_ms", "p99 ms", 3)],
+    "http_hello_close": [("req_per_s", "req/s", 0), ("p50_ms", "p50 ms", 3),
+                         ("p99_ms", "p99 ms", 3)],
     "idle_rtt": [("p50_us", "p50 µs", 1), ("p99_us", "p99 µs", 1),
                  ("mean_us", "mean µs", 1)],
     "busy_rtt": [("p50_us", "p50 µs", 1), ("p99_us", "p99 µs", 1)],

@@ -14,8 +14,15 @@
 // does not arrive in full within --idle_timeout of the previous response
 // (or of the accept), or a response is not taken within --idle_timeout.
 //
-// Threads: an Executor with --threads N workers: this thread and N - 1
-// more, each calling ex.run(...). One task per connection.
+// Threads (--mode):
+//   shared  an Executor with --threads N workers: this thread and N - 1
+//           more, each calling ex.run(...); one listener. One task per
+//           connection, on any worker (work stealing).
+//   tpc     thread per core: a LocalPool of N workers, each with its own
+//           SO_REUSEPORT listener on the same port (the kernel spreads the
+//           connections), its own connection limit (--max_connections / N)
+//           and its connections' tasks, which never leave it.
+// --stats prints the executor's metrics every second.
 //
 // HTTP: just enough to find request boundaries. A request ends after its
 // header block plus Content-Length bytes of body; pipelined requests are
@@ -44,6 +51,10 @@
 ABSL_FLAG(int, port, 8080, "the port to listen on (0: any free port)");
 ABSL_FLAG(std::string, listen, "127.0.0.1", "the numeric IP address to listen on");
 ABSL_FLAG(int, threads, 1, "worker threads running the Executor (this one included)");
+ABSL_FLAG(std::string, mode, "shared",
+          "shared: one Executor and one listener; tpc: a LocalPool, one SO_REUSEPORT "
+          "listener per worker");
+ABSL_FLAG(bool, stats, false, "print the executor's metrics every second");
 
 namespace {
 
@@ -84,7 +95,9 @@ weft::Task<void> serve_http(weft::TcpStream s, std::chrono::nanoseconds idle) {
   }
 }
 
-weft::Task<void> accept_loop(weft::Executor* ex, weft::TcpListener* listener,
+// `spawn` starts a connection's task: on the Executor, or on this worker.
+template <class Spawn>
+weft::Task<void> accept_loop(Spawn spawn, weft::TcpListener* listener,
                              examples::Connections* conns, std::chrono::nanoseconds idle) {
   for (;;) {
     // A slot first: at --max_connections, stop accepting until one ends.
@@ -96,7 +109,7 @@ weft::Task<void> accept_loop(weft::Executor* ex, weft::TcpListener* listener,
       if (absl::IsResourceExhausted(conn.status())) co_await weft::sleep_for(kOutOfFdsBackoff);
       continue;
     }
-    ex->spawn(conns->track(std::move(slot), serve_http(std::move(conn->first), idle))).detach();
+    spawn(conns->track(std::move(slot), serve_http(std::move(conn->first), idle))).detach();
   }
 }
 
@@ -104,8 +117,68 @@ weft::Task<void> accept_loop(weft::Executor* ex, weft::TcpListener* listener,
 weft::Task<int> serve_until_signal(weft::Executor* ex, weft::TcpListener* listener,
                                    examples::StopSignals* signals, examples::ServerLimits limits) {
   examples::Connections conns(limits.max_connections);
-  auto acceptor = ex->spawn(accept_loop(ex, listener, &conns, limits.idle_timeout));
+  auto spawn = [ex](weft::Task<void> t) { return ex->spawn(std::move(t)); };
+  auto acceptor = ex->spawn(accept_loop(spawn, listener, &conns, limits.idle_timeout));
   co_return co_await examples::stop_on_signal(*signals, acceptor, conns, limits.drain_timeout);
+}
+
+// --- thread per core -------------------------------------------------------
+
+// One worker's server: its own listener, connections and limit, all on its
+// thread. Serves until `stop` is done, then drains like the shared mode.
+weft::Task<void> serve_shard(weft::TcpListener listener, examples::ServerLimits limits,
+                             weft::WaitGroup* stop) {
+  examples::Connections conns(limits.max_connections);
+  auto spawn = [](weft::Task<void> t) { return weft::LocalPool::spawn_local(std::move(t)); };
+  auto acceptor =
+      weft::LocalPool::spawn_local(accept_loop(spawn, &listener, &conns, limits.idle_timeout));
+  co_await stop->wait();
+  co_await acceptor.cancel();  // no new connections
+  co_await conns.drain(limits.drain_timeout);
+}
+
+// Waits for SIGINT or SIGTERM, stops every shard and waits for their drains.
+weft::Task<int> stop_shards_on_signal(examples::StopSignals* signals, weft::WaitGroup* stop,
+                                      std::vector<weft::JoinHandle<void>>* shards) {
+  auto sig = co_await signals->next();
+  if (sig.ok()) {
+    std::printf("got %s, shutting down\n", ::strsignal(*sig));
+    std::fflush(stdout);
+  } else {
+    std::fprintf(stderr, "signalfd: %s\n", sig.status().ToString().c_str());
+  }
+  stop->done();
+  for (auto& shard : *shards) co_await shard;
+  co_return sig.ok() ? 0 : 1;
+}
+
+// --- --stats -----------------------------------------------------------------
+
+void print_stats(const char* who, const std::vector<weft::ExecutorMetrics>& all) {
+  uint64_t polls = 0, steals = 0, parks = 0;
+  size_t live = 0, queued = 0;
+  for (const weft::ExecutorMetrics& m : all) {
+    live += m.live_tasks;
+    queued += m.injector_depth;
+    for (const weft::WorkerMetrics& w : m.workers) {
+      polls += w.polls;
+      steals += w.steal_operations;
+      parks += w.parks;
+      queued += w.queue_depth;
+    }
+  }
+  std::printf("stats %s: %zu live tasks, %zu queued, %lu polls, %lu steals, %lu parks\n", who,
+              live, queued, static_cast<unsigned long>(polls), static_cast<unsigned long>(steals),
+              static_cast<unsigned long>(parks));
+  std::fflush(stdout);
+}
+
+template <class Read>
+weft::Task<void> stats_every_second(const char* who, Read read) {
+  for (;;) {
+    co_await weft::sleep_for(std::chrono::seconds(1));
+    print_stats(who, read());
+  }
 }
 
 // The extra worker threads' main task: leaves ex.run() once `stop` is done.
@@ -117,8 +190,14 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const int threads = absl::GetFlag(FLAGS_threads);
   const int port = absl::GetFlag(FLAGS_port);
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  const bool stats = absl::GetFlag(FLAGS_stats);
   if (threads < 1 || port < 0 || port > 65535) {
     std::fprintf(stderr, "--threads must be >= 1 and --port 0..65535\n");
+    return 2;
+  }
+  if (mode != "shared" && mode != "tpc") {
+    std::fprintf(stderr, "--mode must be shared or tpc, not \"%s\"\n", mode.c_str());
     return 2;
   }
 
@@ -140,15 +219,48 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--listen: %s\n", addr.status().ToString().c_str());
     return 2;
   }
-  auto listener = weft::TcpListener::bind(*addr);
-  if (!listener.ok()) {
-    std::fprintf(stderr, "%s\n", listener.status().ToString().c_str());
-    return 1;
+  // tpc: one listener per worker, the first choosing the port (--port 0)
+  // and the others joining it.
+  const bool tpc = mode == "tpc";
+  std::vector<weft::TcpListener> listeners;
+  for (int i = 0; i < (tpc ? threads : 1); ++i) {
+    auto l = weft::TcpListener::bind(
+        i == 0 ? *addr : listeners[0].local_address().value(),
+        weft::ListenOptions{.reuse_port = tpc});
+    if (!l.ok()) {
+      std::fprintf(stderr, "%s\n", l.status().ToString().c_str());
+      return 1;
+    }
+    listeners.push_back(*std::move(l));
   }
-  std::printf("http_hello listening on http://%s/ with %d thread%s\n",
-              listener->local_address().value().to_string().c_str(), threads,
-              threads == 1 ? "" : "s");
+  std::printf("http_hello listening on http://%s/ with %d thread%s (%s)\n",
+              listeners[0].local_address().value().to_string().c_str(), threads,
+              threads == 1 ? "" : "s", mode.c_str());
   std::fflush(stdout);
+
+  if (tpc) {
+    examples::ServerLimits shard_limits = *limits;
+    shard_limits.max_connections = std::max<size_t>(1, limits->max_connections / threads);
+    weft::WaitGroup stop;  // a one-shot latch, as below
+    stop.add(1);
+    weft::LocalPool pool({.threads = static_cast<size_t>(threads)});
+    std::vector<weft::JoinHandle<void>> shards;
+    for (int i = 0; i < threads; ++i) {
+      shards.push_back(pool.spawn_pinned_on(
+          i, [l = std::move(listeners[i]), shard_limits, &stop]() mutable {
+            return serve_shard(std::move(l), shard_limits, &stop);
+          }));
+    }
+    if (stats) {
+      pool.spawn_pinned_on(0, [&pool] {
+            return stats_every_second("tpc", [&pool] { return pool.metrics(); });
+          }).detach();
+    }
+    const int rc = weft::block_on(stop_shards_on_signal(&*signals, &stop, &shards));
+    std::printf("bye\n");
+    return rc;
+  }
+  weft::TcpListener* listener = &listeners[0];
 
   int rc;
   {
@@ -159,7 +271,12 @@ int main(int argc, char** argv) {
     weft::Executor ex;
     std::vector<std::thread> workers;
     for (int i = 1; i < threads; ++i) workers.emplace_back([&] { ex.run(wait_for(&stop)); });
-    rc = ex.run(serve_until_signal(&ex, &*listener, &*signals, *limits));
+    if (stats) {
+      ex.spawn(stats_every_second("shared", [&ex] {
+          return std::vector<weft::ExecutorMetrics>{ex.metrics()};
+        })).detach();
+    }
+    rc = ex.run(serve_until_signal(&ex, listener, &*signals, *limits));
     stop.done();
     for (auto& t : workers) t.join();
   }

@@ -260,3 +260,38 @@ TEST_CASE("out-of-range limits are refused with exit status 2", "[examples]") {
 }
 
 }  // namespace
+
+TEST_CASE("http_hello --mode=tpc: per-worker reuseport listeners serve, drain and exit 0",
+          "[examples][tpc]") {
+  const Example ex = example("http_hello");
+  ServerProcess server(ex.binary, {"--mode=tpc", "--threads=2", "--drain_timeout=100ms",
+                                   "--idle_timeout=inf"});
+  // Many connections: the kernel spreads them over both workers' listeners,
+  // and every one is served.
+  std::vector<int> open;
+  for (int i = 0; i < 16; ++i) {
+    open.push_back(connect_to(server.port()));
+    send_all(open.back(), ex.request);
+    REQUIRE(recv_n(open.back(), ex.reply.size()) == ex.reply);
+  }
+  const int status = server.signal_and_wait(SIGTERM);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  for (int fd : open) {
+    CHECK(recv_within(fd, kPatience) == "<eof>");  // drained: closed by the server
+    ::close(fd);
+  }
+}
+
+TEST_CASE("http_hello: an unknown --mode is refused with exit status 2", "[examples]") {
+  pid_t pid;
+  std::vector<std::string> args{"examples/http_hello", "--port=0", "--mode=fast"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  REQUIRE(::posix_spawn(&pid, args[0].c_str(), nullptr, nullptr, argv.data(), environ) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+}
