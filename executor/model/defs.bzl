@@ -7,6 +7,7 @@ _SEAM = [
     "//executor:futex.h",
     "model.h",
     "model_tasks.h",
+    "stand_in.h",
 ]
 
 def weft_model_test(name, srcs = [], deps = [], size = "small"):

@@ -31,6 +31,7 @@
 
 #include "executor/atomic_waker.h"
 #include "executor/model/model.h"
+#include "executor/model/stand_in.h"
 #include "executor/task.h"
 #include "executor/task_header.h"
 
@@ -113,29 +114,6 @@ struct AwaitEvent {
   ~AwaitEvent() { e->slot.withdraw(); }
 };
 
-// A stand-in for a joining task: a frameless header whose wakes are counted.
-struct Joiner final : Scheduler {
-  TaskHeader* h = nullptr;
-  weft::atomic<int> woken{0};
-  void make() {
-    h = new (::operator new(sizeof(TaskHeader))) TaskHeader();
-    h->scheduler = this;
-  }
-  Waker waker() {
-    ref_inc(h);
-    return Waker(h, 0);
-  }
-  bool was_woken() const {
-    // acquire: pairs with nothing itself; the join slot's close publishes.
-    return woken.load(std::memory_order_acquire) != 0;
-  }
-  void schedule(TaskHeader*) noexcept override {
-    // release: see was_woken.
-    woken.fetch_add(1, std::memory_order_release);
-  }
-  void task_done(TaskHeader*) noexcept override {}
-};
-
 // Shared by the models: a task awaiting one event, and its counters.
 struct TaskWorld {
   ModelQueue q;
@@ -163,7 +141,7 @@ struct TaskWorld {
 
   // The handle's join: register a joiner's Waker; when refused or woken the
   // task finished; take its output or see its cancellation, once.
-  void join(Joiner& j) {
+  void join(StandIn& j) {
     if (join_register(h, j.waker())) {
       while (!j.was_woken()) weft::spin_yield();
     }
@@ -189,7 +167,7 @@ enum class Handle { kJoin, kCancelThenJoin, kDrop, kDetach };
 template <class Derived, Handle kRole>
 struct RunWakeHandle : rl::test_suite<Derived, 3> {
   TaskWorld w;
-  Joiner j;
+  StandIn j;
 
   void before() {
     w.start();
@@ -224,7 +202,7 @@ struct RunWakeHandle : rl::test_suite<Derived, 3> {
     w.check_end();
     if (kRole == Handle::kJoin) RL_ASSERT(w.outputs == 1 && w.cancels == 0);
     if (kRole == Handle::kCancelThenJoin) RL_ASSERT(w.outputs + w.cancels == 1);
-    ref_dec(j.h);
+    j.drop();
   }
 };
 
@@ -237,7 +215,7 @@ struct Detach : RunWakeHandle<Detach, Handle::kDetach> {};
 // handle joining in after().
 struct RunVsWake : rl::test_suite<RunVsWake, 2> {
   TaskWorld w;
-  Joiner j;
+  StandIn j;
 
   void before() {
     w.start();
@@ -255,7 +233,7 @@ struct RunVsWake : rl::test_suite<RunVsWake, 2> {
     handle_release(w.h, /*detach=*/false);
     w.check_end();
     RL_ASSERT(w.outputs == 1);
-    ref_dec(j.h);
+    j.drop();
   }
 };
 
