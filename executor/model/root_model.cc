@@ -147,6 +147,7 @@ struct RootModel : rl::test_suite<Derived, Wakers + 1> {
 struct OneWaker : RootModel<OneWaker, 1, false> {};
 struct OneWakerInBlocker : RootModel<OneWakerInBlocker, 1, true> {};
 struct TwoWakers : RootModel<TwoWakers, 2, false> {};
+struct TwoWakersInBlocker : RootModel<TwoWakersInBlocker, 2, true> {};
 
 TEST_CASE("model: a root's owner never frees it under a waker (one waker)") {
   CHECK(model::check<OneWaker>({rl::sched_bound, 2}));
@@ -157,7 +158,16 @@ TEST_CASE("model: a root's owner frees it only after the waker's last touch") {
 }
 
 TEST_CASE("model: a root's owner never frees it under a waker (two wakers)") {
+  CHECK(model::check<TwoWakers>({rl::sched_bound, 1}));
+  CHECK(model::check<TwoWakersInBlocker>({rl::sched_bound, 1}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<TwoWakers>({rl::sched_random, 0, 100000}));
+  CHECK(model::check<TwoWakersInBlocker>({rl::sched_random, 0, 100000}));
+}
+
+TEST_CASE("model (deep): a root's owner with two wakers, bound 2", "[.deep]") {
+  CHECK(model::check<TwoWakers>({rl::sched_bound, 2}));
+  CHECK(model::check<TwoWakersInBlocker>({rl::sched_bound, 2}));
 }
 
 }  // namespace

@@ -312,19 +312,38 @@ TEST_CASE("model: task stale Waker vs a later suspension") {
   CHECK(model::check<Stale>({rl::sched_bound, 1}));
 }
 
+TEST_CASE("model (deep): task stale Waker vs a later suspension, bound 2", "[.deep]") {
+  CHECK(model::check<Stale>({rl::sched_bound, 2}));
+}
+
+TEST_CASE("model (deep): task run vs wake vs the handle, bound 2", "[.deep]") {
+  CHECK(model::check<Join>({rl::sched_bound, 2}));
+  CHECK(model::check<CancelThenJoin>({rl::sched_bound, 2}));
+  CHECK(model::check<Drop>({rl::sched_bound, 2}));
+  CHECK(model::check<Detach>({rl::sched_bound, 2}));
+}
+
 TEST_CASE("model: task run vs wake vs join") {
+  CHECK(model::check<Join>({rl::sched_bound, 1}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<Join>({rl::sched_random, 0, 100000}));
 }
 
 TEST_CASE("model: task run vs wake vs cancel then join") {
+  CHECK(model::check<CancelThenJoin>({rl::sched_bound, 1}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<CancelThenJoin>({rl::sched_random, 0, 100000}));
 }
 
 TEST_CASE("model: task run vs wake vs drop of the handle") {
+  CHECK(model::check<Drop>({rl::sched_bound, 1}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<Drop>({rl::sched_random, 0, 100000}));
 }
 
 TEST_CASE("model: task run vs wake vs detach") {
+  CHECK(model::check<Detach>({rl::sched_bound, 1}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<Detach>({rl::sched_random, 0, 100000}));
 }
 
