@@ -241,7 +241,14 @@ struct RunVsWake : rl::test_suite<RunVsWake, 2> {
 // waker thread keeps a copy of the first and wakes it again once the second
 // suspension is published. The generation makes that a no-op: the second
 // await must be resumed by its own wake only.
-struct Stale : rl::test_suite<Stale, 2> {
+//
+// With kSelfWake (a smaller scenario, for a deeper bound in seconds), the
+// first suspension is resumed by the task itself: its await_suspend wakes
+// the Waker it just took (a wake during the run: it runs again), and the
+// waker thread only waits for the second suspension, then wakes the first
+// one's Waker (stale) and the second's.
+template <class Derived, bool kSelfWake>
+struct StaleModel : rl::test_suite<Derived, 2> {
   ModelQueue q;
   rl::var<int> runs;
   weft::atomic<int> frames{0};
@@ -252,19 +259,24 @@ struct Stale : rl::test_suite<Stale, 2> {
 
   // Hands the task's Waker to the waker thread (during the run).
   struct Hand {
-    Stale* m;
+    StaleModel* m;
     int k;
     bool await_ready() const noexcept { return false; }
     template <class P>
     void await_suspend(std::coroutine_handle<P> hd) {
       m->kept[k] = current_waker(hd);
+      if (kSelfWake && k == 0) {
+        // relaxed: our own thread reads it when resumed.
+        m->woken[0].store(true, std::memory_order_relaxed);
+        Waker(m->kept[0]).wake();  // a copy: kept[0] stays for the stale wake
+      }
       // release: pairs with the waker thread's acquire load (kept[k]).
       m->published[k].store(true, std::memory_order_release);
     }
     void await_resume() const noexcept {}
   };
 
-  static Task<int> body(Stale* m, Probe) {
+  static Task<int> body(StaleModel* m, Probe) {
     m->runs($) = m->runs($) + 1;
     co_await Hand{m, 0};
     // relaxed: the wake that resumed us published it (run_task's acquire).
@@ -285,12 +297,17 @@ struct Stale : rl::test_suite<Stale, 2> {
       q.run_until_done();
       return;
     }
+    Waker stale;
+    if (!kSelfWake) {
+      // acquire: pairs with Hand's release store.
+      while (!published[0].load(std::memory_order_acquire)) weft::spin_yield();
+      stale = kept[0];
+      woken[0].store(true, std::memory_order_relaxed);  // relaxed: the wake publishes
+      std::move(kept[0]).wake();
+    }
     // acquire: pairs with Hand's release store.
-    while (!published[0].load(std::memory_order_acquire)) weft::spin_yield();
-    Waker stale = kept[0];
-    woken[0].store(true, std::memory_order_relaxed);  // relaxed: the wake publishes
-    std::move(kept[0]).wake();
     while (!published[1].load(std::memory_order_acquire)) weft::spin_yield();
+    if (kSelfWake) stale = std::move(kept[0]);  // published with kept[1]
     std::move(stale).wake();  // an earlier suspension's: must do nothing
     woken[1].store(true, std::memory_order_relaxed);  // relaxed: the wake publishes
     std::move(kept[1]).wake();
@@ -304,12 +321,19 @@ struct Stale : rl::test_suite<Stale, 2> {
   }
 };
 
+struct Stale : StaleModel<Stale, false> {};
+struct StaleSelfWake : StaleModel<StaleSelfWake, true> {};
+
 TEST_CASE("model: task run vs wake (join after)") {
   CHECK(model::check<RunVsWake>({rl::sched_bound, 3}));
 }
 
 TEST_CASE("model: task stale Waker vs a later suspension") {
   CHECK(model::check<Stale>({rl::sched_bound, 1}));
+}
+
+TEST_CASE("model: task stale Waker vs a later suspension, the first self-woken") {
+  CHECK(model::check<StaleSelfWake>({rl::sched_bound, 2}));
 }
 
 TEST_CASE("model (deep): task stale Waker vs a later suspension, bound 2", "[.deep]") {
