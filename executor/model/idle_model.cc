@@ -141,7 +141,7 @@ TEST_CASE("model: Idle with two workers leaves no work behind") {
   CHECK(model::check<TwoWorkersInBlockers>({rl::sched_random, 0, 100000}));
 }
 
-TEST_CASE("model (deep): Idle with two workers in blockers, bound 2", "[.deep]") {
+TEST_CASE("model (deep): Idle with two workers in blockers at bound 2", "[.deep]") {
   CHECK(model::check<TwoWorkersInBlockers>({rl::sched_bound, 2}));
 }
 

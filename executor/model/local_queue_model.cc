@@ -136,7 +136,7 @@ TEST_CASE("model: LocalQueue with two thieves") {
   CHECK(model::check<TwoThieves>({rl::sched_random, 0, 100000}));
 }
 
-TEST_CASE("model (deep): LocalQueue with two thieves, bound 2", "[.deep]") {
+TEST_CASE("model (deep): LocalQueue with two thieves at bound 2", "[.deep]") {
   CHECK(model::check<TwoThieves>({rl::sched_bound, 2}));
 }
 

@@ -165,7 +165,7 @@ TEST_CASE("model: a root's owner never frees it under a waker (two wakers)") {
   CHECK(model::check<TwoWakersInBlocker>({rl::sched_random, 0, 100000}));
 }
 
-TEST_CASE("model (deep): a root's owner with two wakers, bound 2", "[.deep]") {
+TEST_CASE("model (deep): a root's owner with two wakers at bound 2", "[.deep]") {
   CHECK(model::check<TwoWakers>({rl::sched_bound, 2}));
   CHECK(model::check<TwoWakersInBlocker>({rl::sched_bound, 2}));
 }

@@ -332,15 +332,15 @@ TEST_CASE("model: task stale Waker vs a later suspension") {
   CHECK(model::check<Stale>({rl::sched_bound, 1}));
 }
 
-TEST_CASE("model: task stale Waker vs a later suspension, the first self-woken") {
+TEST_CASE("model: task stale Waker vs a later suspension (the first self-woken)") {
   CHECK(model::check<StaleSelfWake>({rl::sched_bound, 2}));
 }
 
-TEST_CASE("model (deep): task stale Waker vs a later suspension, bound 2", "[.deep]") {
+TEST_CASE("model (deep): task stale Waker vs a later suspension at bound 2", "[.deep]") {
   CHECK(model::check<Stale>({rl::sched_bound, 2}));
 }
 
-TEST_CASE("model (deep): task run vs wake vs the handle, bound 2", "[.deep]") {
+TEST_CASE("model (deep): task run vs wake vs the handle at bound 2", "[.deep]") {
   CHECK(model::check<Join>({rl::sched_bound, 2}));
   CHECK(model::check<CancelThenJoin>({rl::sched_bound, 2}));
   CHECK(model::check<Drop>({rl::sched_bound, 2}));
