@@ -1,9 +1,9 @@
 // Models of the AtomicWaker (executor/atomic_waker.h): register_waker /
 // withdraw on the owner's side against take / wake / close from others.
 //
-// The Wakers are real ones, of stand-in tasks: a TaskHeader with no frame
-// whose Scheduler counts the schedule() calls a wake makes (task_state.cc's
-// wake_by_ref, compiled here). So a wake is counted where it lands, and each
+// The Wakers are real ones, of stand-in tasks (stand_in.h): a TaskHeader
+// with no frame whose Scheduler counts the schedule() calls a wake makes
+// (task_state.cc's wake_by_ref, compiled here). So a wake is counted where it lands, and each
 // Waker is a counted reference: a Waker the slot loses or drops twice shows
 // as Relacy's "memory leak" or "double free" of the stand-in header (the
 // model drops the header's own reference at the end).
@@ -23,43 +23,14 @@
 //   notification is a deadlock).
 #include <catch2/catch.hpp>
 
-#include <new>
-
 #include "executor/atomic_waker.h"
 #include "executor/model/model.h"
+#include "executor/model/stand_in.h"
 #include "executor/task_header.h"
 
 namespace weft {
 namespace detail {
 namespace {
-
-// A stand-in task: a header (refs = 1, the model's own reference) whose
-// scheduler counts wakes.
-struct StandIn final : Scheduler {
-  TaskHeader* h = nullptr;
-  weft::atomic<int> woken{0};
-
-  void make() {
-    h = new (::operator new(sizeof(TaskHeader))) TaskHeader();
-    h->scheduler = this;
-  }
-  // A Waker for the task's current suspension (generation 0: it never runs).
-  Waker waker() {
-    ref_inc(h);
-    return Waker(h, 0);
-  }
-  int wakes() const {
-    // relaxed: read in after(), when every thread is done.
-    return woken.load(std::memory_order_relaxed);
-  }
-  void drop() { ref_dec(h); }  // frees the header if no Waker is left
-
-  void schedule(TaskHeader*) noexcept override {
-    // relaxed: a counter read after the threads joined.
-    woken.fetch_add(1, std::memory_order_relaxed);
-  }
-  void task_done(TaskHeader*) noexcept override {}
-};
 
 // What the slot still holds at the end (not closed): take it and wake it,
 // so that "woken exactly once" also covers a Waker left registered.
@@ -195,6 +166,8 @@ TEST_CASE("model: AtomicWaker register vs take") {
 }
 
 TEST_CASE("model: AtomicWaker register/withdraw/register vs take vs close") {
+  CHECK(model::check<WithdrawVsTakeVsClose>({rl::sched_bound, 3}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<WithdrawVsTakeVsClose>({rl::sched_random, 0, 100000}));
 }
 

@@ -56,6 +56,8 @@ TEST_CASE("model: Injector push/pop/close with one pusher") {
 }
 
 TEST_CASE("model: Injector with two pushers") {
+  CHECK(model::check<TwoPushers>({rl::sched_bound, 3}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<TwoPushers>({rl::sched_random, 0, 100000}));
 }
 

@@ -131,7 +131,13 @@ TEST_CASE("model: LocalQueue overflow against steal_into") {
 }
 
 TEST_CASE("model: LocalQueue with two thieves") {
+  CHECK(model::check<TwoThieves>({rl::sched_bound, 1}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<TwoThieves>({rl::sched_random, 0, 100000}));
+}
+
+TEST_CASE("model (deep): LocalQueue with two thieves at bound 2", "[.deep]") {
+  CHECK(model::check<TwoThieves>({rl::sched_bound, 2}));
 }
 
 TEST_CASE("model: the LIFO slot is taken exactly once") {

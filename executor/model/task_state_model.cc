@@ -31,6 +31,7 @@
 
 #include "executor/atomic_waker.h"
 #include "executor/model/model.h"
+#include "executor/model/stand_in.h"
 #include "executor/task.h"
 #include "executor/task_header.h"
 
@@ -113,29 +114,6 @@ struct AwaitEvent {
   ~AwaitEvent() { e->slot.withdraw(); }
 };
 
-// A stand-in for a joining task: a frameless header whose wakes are counted.
-struct Joiner final : Scheduler {
-  TaskHeader* h = nullptr;
-  weft::atomic<int> woken{0};
-  void make() {
-    h = new (::operator new(sizeof(TaskHeader))) TaskHeader();
-    h->scheduler = this;
-  }
-  Waker waker() {
-    ref_inc(h);
-    return Waker(h, 0);
-  }
-  bool was_woken() const {
-    // acquire: pairs with nothing itself; the join slot's close publishes.
-    return woken.load(std::memory_order_acquire) != 0;
-  }
-  void schedule(TaskHeader*) noexcept override {
-    // release: see was_woken.
-    woken.fetch_add(1, std::memory_order_release);
-  }
-  void task_done(TaskHeader*) noexcept override {}
-};
-
 // Shared by the models: a task awaiting one event, and its counters.
 struct TaskWorld {
   ModelQueue q;
@@ -163,7 +141,7 @@ struct TaskWorld {
 
   // The handle's join: register a joiner's Waker; when refused or woken the
   // task finished; take its output or see its cancellation, once.
-  void join(Joiner& j) {
+  void join(StandIn& j) {
     if (join_register(h, j.waker())) {
       while (!j.was_woken()) weft::spin_yield();
     }
@@ -189,7 +167,7 @@ enum class Handle { kJoin, kCancelThenJoin, kDrop, kDetach };
 template <class Derived, Handle kRole>
 struct RunWakeHandle : rl::test_suite<Derived, 3> {
   TaskWorld w;
-  Joiner j;
+  StandIn j;
 
   void before() {
     w.start();
@@ -224,7 +202,7 @@ struct RunWakeHandle : rl::test_suite<Derived, 3> {
     w.check_end();
     if (kRole == Handle::kJoin) RL_ASSERT(w.outputs == 1 && w.cancels == 0);
     if (kRole == Handle::kCancelThenJoin) RL_ASSERT(w.outputs + w.cancels == 1);
-    ref_dec(j.h);
+    j.drop();
   }
 };
 
@@ -237,7 +215,7 @@ struct Detach : RunWakeHandle<Detach, Handle::kDetach> {};
 // handle joining in after().
 struct RunVsWake : rl::test_suite<RunVsWake, 2> {
   TaskWorld w;
-  Joiner j;
+  StandIn j;
 
   void before() {
     w.start();
@@ -255,7 +233,7 @@ struct RunVsWake : rl::test_suite<RunVsWake, 2> {
     handle_release(w.h, /*detach=*/false);
     w.check_end();
     RL_ASSERT(w.outputs == 1);
-    ref_dec(j.h);
+    j.drop();
   }
 };
 
@@ -263,7 +241,14 @@ struct RunVsWake : rl::test_suite<RunVsWake, 2> {
 // waker thread keeps a copy of the first and wakes it again once the second
 // suspension is published. The generation makes that a no-op: the second
 // await must be resumed by its own wake only.
-struct Stale : rl::test_suite<Stale, 2> {
+//
+// With kSelfWake (a smaller scenario, for a deeper bound in seconds), the
+// first suspension is resumed by the task itself: its await_suspend wakes
+// the Waker it just took (a wake during the run: it runs again), and the
+// waker thread only waits for the second suspension, then wakes the first
+// one's Waker (stale) and the second's.
+template <class Derived, bool kSelfWake>
+struct StaleModel : rl::test_suite<Derived, 2> {
   ModelQueue q;
   rl::var<int> runs;
   weft::atomic<int> frames{0};
@@ -274,19 +259,24 @@ struct Stale : rl::test_suite<Stale, 2> {
 
   // Hands the task's Waker to the waker thread (during the run).
   struct Hand {
-    Stale* m;
+    StaleModel* m;
     int k;
     bool await_ready() const noexcept { return false; }
     template <class P>
     void await_suspend(std::coroutine_handle<P> hd) {
       m->kept[k] = current_waker(hd);
+      if (kSelfWake && k == 0) {
+        // relaxed: our own thread reads it when resumed.
+        m->woken[0].store(true, std::memory_order_relaxed);
+        Waker(m->kept[0]).wake();  // a copy: kept[0] stays for the stale wake
+      }
       // release: pairs with the waker thread's acquire load (kept[k]).
       m->published[k].store(true, std::memory_order_release);
     }
     void await_resume() const noexcept {}
   };
 
-  static Task<int> body(Stale* m, Probe) {
+  static Task<int> body(StaleModel* m, Probe) {
     m->runs($) = m->runs($) + 1;
     co_await Hand{m, 0};
     // relaxed: the wake that resumed us published it (run_task's acquire).
@@ -307,12 +297,17 @@ struct Stale : rl::test_suite<Stale, 2> {
       q.run_until_done();
       return;
     }
+    Waker stale;
+    if (!kSelfWake) {
+      // acquire: pairs with Hand's release store.
+      while (!published[0].load(std::memory_order_acquire)) weft::spin_yield();
+      stale = kept[0];
+      woken[0].store(true, std::memory_order_relaxed);  // relaxed: the wake publishes
+      std::move(kept[0]).wake();
+    }
     // acquire: pairs with Hand's release store.
-    while (!published[0].load(std::memory_order_acquire)) weft::spin_yield();
-    Waker stale = kept[0];
-    woken[0].store(true, std::memory_order_relaxed);  // relaxed: the wake publishes
-    std::move(kept[0]).wake();
     while (!published[1].load(std::memory_order_acquire)) weft::spin_yield();
+    if (kSelfWake) stale = std::move(kept[0]);  // published with kept[1]
     std::move(stale).wake();  // an earlier suspension's: must do nothing
     woken[1].store(true, std::memory_order_relaxed);  // relaxed: the wake publishes
     std::move(kept[1]).wake();
@@ -326,6 +321,9 @@ struct Stale : rl::test_suite<Stale, 2> {
   }
 };
 
+struct Stale : StaleModel<Stale, false> {};
+struct StaleSelfWake : StaleModel<StaleSelfWake, true> {};
+
 TEST_CASE("model: task run vs wake (join after)") {
   CHECK(model::check<RunVsWake>({rl::sched_bound, 3}));
 }
@@ -334,19 +332,42 @@ TEST_CASE("model: task stale Waker vs a later suspension") {
   CHECK(model::check<Stale>({rl::sched_bound, 1}));
 }
 
+TEST_CASE("model: task stale Waker vs a later suspension (the first self-woken)") {
+  CHECK(model::check<StaleSelfWake>({rl::sched_bound, 2}));
+}
+
+TEST_CASE("model (deep): task stale Waker vs a later suspension at bound 2", "[.deep]") {
+  CHECK(model::check<Stale>({rl::sched_bound, 2}));
+}
+
+TEST_CASE("model (deep): task run vs wake vs the handle at bound 2", "[.deep]") {
+  CHECK(model::check<Join>({rl::sched_bound, 2}));
+  CHECK(model::check<CancelThenJoin>({rl::sched_bound, 2}));
+  CHECK(model::check<Drop>({rl::sched_bound, 2}));
+  CHECK(model::check<Detach>({rl::sched_bound, 2}));
+}
+
 TEST_CASE("model: task run vs wake vs join") {
+  CHECK(model::check<Join>({rl::sched_bound, 1}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<Join>({rl::sched_random, 0, 100000}));
 }
 
 TEST_CASE("model: task run vs wake vs cancel then join") {
+  CHECK(model::check<CancelThenJoin>({rl::sched_bound, 1}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<CancelThenJoin>({rl::sched_random, 0, 100000}));
 }
 
 TEST_CASE("model: task run vs wake vs drop of the handle") {
+  CHECK(model::check<Drop>({rl::sched_bound, 1}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<Drop>({rl::sched_random, 0, 100000}));
 }
 
 TEST_CASE("model: task run vs wake vs detach") {
+  CHECK(model::check<Detach>({rl::sched_bound, 1}));
+  // Schedules with more preemptions than the bound, sampled.
   CHECK(model::check<Detach>({rl::sched_random, 0, 100000}));
 }
 
