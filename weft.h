@@ -43,6 +43,8 @@
 #include "sync/channel.h"
 #include "sync/channel_result.h"
 #include "sync/event.h"
+#include "sync/join.h"
+#include "sync/join_set.h"
 #include "sync/mutex.h"
 #include "sync/oneshot.h"
 #include "sync/rw_lock.h"
