@@ -39,6 +39,7 @@
 #include "io/split.h"
 #include "reactor/timer.h"
 #include "sync/barrier.h"
+#include "sync/broadcast.h"
 #include "sync/timeout.h"
 #include "sync/channel.h"
 #include "sync/channel_result.h"
@@ -49,8 +50,10 @@
 #include "sync/oneshot.h"
 #include "sync/rw_lock.h"
 #include "sync/semaphore.h"
+#include "sync/sender_receiver.h"
 #include "sync/stop.h"
 #include "sync/wait_group.h"
+#include "sync/watch.h"
 #include "sync/when_all.h"
 #include "sync/when_any.h"
 

@@ -139,6 +139,13 @@ class ChannelCore {
     if (last) delete this;
   }
 
+  // Takes a reference (dropped with release_notified): the handles of
+  // sender_receiver.h keep the core alive across the drop of a handle.
+  void ref() noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++refs_;
+  }
+
   // A queued awaiter that was notified and has nothing to take from the
   // core (a sender, or a receiver told "closed") drops its reference.
   void release_notified() noexcept {
