@@ -1,6 +1,6 @@
 // JoinSet: results in finish order, errors, abort_all, shutdown, cancel on
 // drop, a cancel-safe join_next (nothing lost when it loses a when_any), and
-// join(handle) from a plain thread.
+// block_on(handle) from a plain thread.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -205,19 +205,19 @@ TEST_CASE("the global executor and JoinSet<void>", "[join_set]") {
   CHECK(ran.load() == 10);
 }
 
-TEST_CASE("join(handle) blocks a plain thread until the task finishes", "[join]") {
+TEST_CASE("block_on(handle) blocks a plain thread until the task finishes", "[join]") {
   weft::JoinHandle<int> h = weft::spawn(yields_then(42, 5));
-  CHECK(weft::join(std::move(h)) == 42);
+  CHECK(weft::block_on(std::move(h)) == 42);
   Gate g;
   weft::JoinHandle<int> bad = weft::spawn(throw_after(g));
   std::thread opener([&] { g.open(); });
-  CHECK_THROWS_WITH(weft::join(std::move(bad)), "boom");
+  CHECK_THROWS_WITH(weft::block_on(std::move(bad)), "boom");
   opener.join();
   Gate never;
   std::atomic<int> live{0};
   weft::JoinHandle<int> aborted = weft::spawn(after_gate(never, 1, &live));
   aborted.abort();
-  CHECK_THROWS_AS(weft::join(std::move(aborted)), weft::TaskCancelled);
+  CHECK_THROWS_AS(weft::block_on(std::move(aborted)), weft::TaskCancelled);
 }
 
 TEST_CASE("cancel() on a JoinHandle<void> says which happened", "[join][cancel]") {

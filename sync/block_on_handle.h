@@ -1,4 +1,4 @@
-// join(handle): wait for a spawned task from a plain thread.
+// block_on(handle): wait for a spawned task from a plain thread.
 //
 // What it is for: synchronous code (main, a test, a std::thread) that
 // spawned a task and wants its result, as BlockingJob::wait() does for a
@@ -16,9 +16,12 @@
 //
 // Example:
 //   weft::JoinHandle<int> h = weft::spawn(compute());
-//   int v = weft::join(std::move(h));
-#ifndef WEFT_SYNC_JOIN_H_
-#define WEFT_SYNC_JOIN_H_
+//   int v = weft::block_on(std::move(h));
+//
+// (Not named join(): a caller's own `join(JoinHandle<T>)` helper, found
+// together with it by argument-dependent lookup, would be ambiguous.)
+#ifndef WEFT_SYNC_BLOCK_ON_HANDLE_H_
+#define WEFT_SYNC_BLOCK_ON_HANDLE_H_
 
 #include <utility>
 
@@ -37,10 +40,10 @@ Task<T> await_handle(JoinHandle<T> h) {
 
 // Blocks the calling thread until the task of `h` finishes; its result.
 template <class T>
-T join(JoinHandle<T> h) {
+T block_on(JoinHandle<T> h) {
   return block_on(detail::await_handle<T>(std::move(h)));
 }
 
 }  // namespace weft
 
-#endif  // WEFT_SYNC_JOIN_H_
+#endif  // WEFT_SYNC_BLOCK_ON_HANDLE_H_
