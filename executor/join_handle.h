@@ -24,6 +24,7 @@
 #ifndef WEFT_EXECUTOR_JOIN_HANDLE_H_
 #define WEFT_EXECUTOR_JOIN_HANDLE_H_
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -52,9 +53,15 @@ template <class T>
 struct CancelResult<T&> {
   using type = T*;  // null when cancelled
 };
+// What cancel() of a JoinHandle<void> reports. An enum, not a bool: `if (co_await
+// h.cancel())` read as "if it was cancelled" and meant the opposite.
+enum class CancelOutcome : uint8_t {
+  kCancelled,  // the frame was destroyed before the task finished
+  kFinished,   // the task had finished first (had it thrown, cancel() rethrows that)
+};
 template <>
 struct CancelResult<void> {
-  using type = bool;  // true when the task had finished
+  using type = CancelOutcome;
 };
 
 template <class T>
@@ -77,6 +84,15 @@ class [[nodiscard]] JoinHandle {
 
   // Lets the task run to completion on its own; its result is dropped.
   void detach() noexcept { reset(true); }
+
+  // Requests cancellation and returns at once; the handle stays: awaiting
+  // it gives the result if the task finished first, else throws
+  // TaskCancelled. (cancel() is the awaitable form that waits for the frame
+  // to be gone.) No effect on a finished task.
+  void abort() {
+    check_usable();
+    detail::handle_cancel(task_);
+  }
 
   // Whether the task completed or was destroyed (a later await won't wait).
   bool is_finished() const noexcept { return task_ && detail::join_finished(task_); }
@@ -177,11 +193,11 @@ class [[nodiscard]] JoinHandle {
       if (!self_->task_->has_output) {
         self_->reset(false);
         self_->consumed_ = true;
-        return {};
+        return {};  // nullopt, null, or CancelOutcome::kCancelled
       }
       if constexpr (std::is_void_v<T>) {
         self_->take();
-        return true;
+        return CancelOutcome::kFinished;
       } else if constexpr (std::is_reference_v<T>) {
         return std::addressof(self_->take());
       } else {

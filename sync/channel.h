@@ -139,6 +139,13 @@ class ChannelCore {
     if (last) delete this;
   }
 
+  // Takes a reference (dropped with release_notified): the handles of
+  // sender_receiver.h keep the core alive across the drop of a handle.
+  void ref() noexcept {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++refs_;
+  }
+
   // A queued awaiter that was notified and has nothing to take from the
   // core (a sender, or a receiver told "closed") drops its reference.
   void release_notified() noexcept {
@@ -425,6 +432,13 @@ class Channel {
     SendAwaiter(detail::ChannelCore<T>* core, T value) : core_(core) {
       waiter_.value.emplace(std::move(value));
     }
+    // Movable until it is awaited (when_any / timeout move an operation into
+    // the task that awaits it: sync/awaitable.h).
+    SendAwaiter(SendAwaiter&& o) : core_(o.core_) {
+      check_unawaited(o.waiter_);
+      waiter_.value = std::move(o.waiter_.value);
+      o.waiter_.value.reset();
+    }
     SendAwaiter(const SendAwaiter&) = delete;
     SendAwaiter& operator=(const SendAwaiter&) = delete;
     ~SendAwaiter() {
@@ -462,6 +476,8 @@ class Channel {
   class [[nodiscard]] RecvAwaiter {
    public:
     explicit RecvAwaiter(detail::ChannelCore<T>* core) noexcept : core_(core) {}
+    // Movable until it is awaited, as SendAwaiter.
+    RecvAwaiter(RecvAwaiter&& o) : core_(o.core_) { check_unawaited(o.waiter_); }
     RecvAwaiter(const RecvAwaiter&) = delete;
     RecvAwaiter& operator=(const RecvAwaiter&) = delete;
     ~RecvAwaiter() {
@@ -496,6 +512,14 @@ class Channel {
     detail::RecvWaiter waiter_;
     detail::DeferredOp coop_;
   };
+
+  // Misuse: moving an awaiter whose node is queued or notified would strand
+  // the node in the channel's queue.
+  static void check_unawaited(const detail::Waiter& w) {
+    if (w.load_state() != detail::WaiterState::kIdle) {
+      throw std::logic_error("weft: a channel send/recv awaiter was moved while it was awaited");
+    }
+  }
 
   // `co_await ch.send(v)`: waits while the channel is full. SendResult<T>:
   // ok, or closed with the value back.

@@ -61,6 +61,42 @@ auto timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
   return timeout_at(detail::deadline_after(d), std::move(task));
 }
 
+// timeout / timeout_at over any awaitable (sync/awaitable.h says how it is
+// held): `absl::StatusOr<absl::StatusOr<int>> r = co_await
+// weft::timeout(100ms, ch.recv());`. A receive that times out takes no item.
+template <class A>
+class [[nodiscard]] Timeout {
+  using Inner = typename detail::AwaitArg<A>::Result;
+  static_assert(!std::is_reference_v<Inner>,
+                "weft::timeout of an awaitable that gives a reference is not supported");
+
+ public:
+  using Result = std::conditional_t<std::is_void_v<Inner>, absl::Status, absl::StatusOr<Inner>>;
+  Timeout(Clock::time_point deadline, A&& a) : deadline_(deadline), arg_(std::forward<A>(a)) {}
+  Timeout(const Timeout&) = delete;
+  Timeout& operator=(const Timeout&) = delete;
+  // Rvalue only: `co_await weft::timeout(...)` in one expression.
+  detail::OwningTaskAwaiter<Result> operator co_await() && {
+    return detail::OwningTaskAwaiter<Result>(timeout_at(deadline_, arg_.child()));
+  }
+
+ private:
+  Clock::time_point deadline_;
+  detail::AwaitArg<A> arg_;
+};
+
+template <class A>
+  requires detail::GenericAwaitables<A>
+Timeout<A> timeout_at(Clock::time_point deadline, A&& a) {
+  return Timeout<A>(deadline, std::forward<A>(a));
+}
+
+template <class Rep, class Period, class A>
+  requires detail::GenericAwaitables<A>
+Timeout<A> timeout(std::chrono::duration<Rep, Period> d, A&& a) {
+  return Timeout<A>(detail::deadline_after(d), std::forward<A>(a));
+}
+
 }  // namespace weft
 
 #endif  // WEFT_SYNC_TIMEOUT_H_

@@ -45,15 +45,11 @@
 
 #include "executor/join_group.h"
 #include "executor/task.h"
+#include "sync/awaitable.h"
 
 namespace weft {
 
 namespace detail {
-
-template <class T>
-struct IsTask : std::false_type {};
-template <class T>
-struct IsTask<Task<T>> : std::true_type {};
 
 template <class... Ts>
 Task<std::tuple<ResultOf<Ts>...>> when_all_variadic(Task<Ts>... tasks) {
@@ -100,6 +96,33 @@ auto when_all(R&& tasks) {
   std::vector<Task<T>> owned;
   for (auto&& t : tasks) owned.push_back(std::move(t));
   return detail::when_all_vector<T>(std::move(owned));
+}
+
+// when_all over any awaitables (sync/awaitable.h says how each argument
+// is held): `auto [msg, guard] = co_await weft::when_all(ch.recv(), m.lock());`
+// A tuple of their results in argument order (std::monostate for void).
+// The first to throw cancels the rest, as for tasks.
+template <class... As>
+class [[nodiscard]] WhenAll {
+ public:
+  using Result = std::tuple<detail::ResultOf<typename detail::AwaitArg<As>::Result>...>;
+  explicit WhenAll(As&&... as) : args_(std::forward<As>(as)...) {}
+  WhenAll(const WhenAll&) = delete;
+  WhenAll& operator=(const WhenAll&) = delete;
+  // Rvalue only: `co_await weft::when_all(...)` in one expression.
+  detail::OwningTaskAwaiter<Result> operator co_await() && {
+    return detail::OwningTaskAwaiter<Result>(std::apply(
+        [](auto&... a) { return detail::when_all_variadic(a.child()...); }, args_));
+  }
+
+ private:
+  std::tuple<detail::AwaitArg<As>...> args_;
+};
+
+template <class... As>
+  requires detail::GenericAwaitables<As...>
+WhenAll<As...> when_all(As&&... as) {
+  return WhenAll<As...>(std::forward<As>(as)...);
 }
 
 }  // namespace weft

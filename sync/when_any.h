@@ -39,6 +39,7 @@
 #include <optional>
 #include <ranges>
 #include <stdexcept>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -46,6 +47,7 @@
 
 #include "executor/join_group.h"
 #include "executor/task.h"
+#include "sync/awaitable.h"
 #include "sync/when_all.h"
 
 namespace weft {
@@ -117,6 +119,44 @@ auto when_any(R&& tasks) {
   std::vector<Task<T>> owned;
   for (auto&& t : tasks) owned.push_back(std::move(t));
   return detail::when_any_vector<T>(std::move(owned));
+}
+
+// when_any over any awaitables: the select form. sync/awaitable.h says how
+// each argument is held. The result is a std::variant whose index() is the
+// branch that won; every other branch is cancelled before it returns.
+// Whether a losing branch leaves its operation undone depends on the
+// operation (README "Cancel safety"): a channel receive that loses takes no
+// item, a lock that loses is not held, a JoinHandle passed by reference that
+// loses keeps its task running.
+//
+// Example:
+//   auto r = co_await weft::when_any(jobs.recv(), weft::sleep_for(1s), stop.wait());
+//   switch (r.index()) {
+//     case 0: handle(std::get<0>(std::move(r))); break;   // absl::StatusOr<Job>
+//     case 1: idle(); break;                              // std::monostate
+//     case 2: co_return;
+//   }
+template <class... As>
+class [[nodiscard]] WhenAny {
+ public:
+  using Result = std::variant<detail::AnyOf<typename detail::AwaitArg<As>::Result>...>;
+  explicit WhenAny(As&&... as) : args_(std::forward<As>(as)...) {}
+  WhenAny(const WhenAny&) = delete;
+  WhenAny& operator=(const WhenAny&) = delete;
+  // Rvalue only: `co_await weft::when_any(...)` in one expression.
+  detail::OwningTaskAwaiter<Result> operator co_await() && {
+    return detail::OwningTaskAwaiter<Result>(std::apply(
+        [](auto&... a) { return detail::when_any_variadic(a.child()...); }, args_));
+  }
+
+ private:
+  std::tuple<detail::AwaitArg<As>...> args_;
+};
+
+template <class... As>
+  requires detail::GenericAwaitables<As...>
+WhenAny<As...> when_any(As&&... as) {
+  return WhenAny<As...>(std::forward<As>(as)...);
 }
 
 }  // namespace weft
