@@ -95,7 +95,7 @@ weft::Clock::time_point idle_deadline(std::chrono::nanoseconds idle) {
 weft::Task<absl::StatusOr<size_t>> read_by(weft::TcpStream& s, void* buf, size_t len,
                                            weft::Clock::time_point deadline) {
   if (deadline == weft::Clock::time_point::max()) co_return co_await s.read(buf, len);
-  auto r = co_await weft::timeout_at(deadline, s.read(buf, len));
+  auto r = co_await weft::timeout_at(deadline, s.read(buf, len).task());
   if (!r.ok()) co_return r.status();
   co_return *std::move(r);
 }
