@@ -58,6 +58,7 @@
 #define WEFT_ASYNC_FD_ASYNC_H_
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -75,6 +76,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "async_fd/io_op.h"
 #include "async_fd/io_status.h"
 #include "async_fd/readiness.h"
 #include "executor/coop.h"
@@ -107,12 +109,6 @@ void set_own_non_blocking(T& t, bool on) {
   }
 }
 
-// A syscall result: >= 0 is a byte count; < 0 carries its errno.
-struct SysResult {
-  ssize_t n;
-  int err;
-};
-
 inline bool is_would_block(const std::error_code& ec) noexcept {
   if (ec == std::errc::operation_would_block || ec == std::errc::resource_unavailable_try_again) {
     return true;
@@ -125,9 +121,7 @@ inline bool is_would_block(const std::error_code& ec) noexcept {
 
 template <class R>
 bool op_would_block(const R& r, int err) noexcept {
-  if constexpr (std::is_same_v<R, SysResult>) {
-    return r.n < 0 && (r.err == EAGAIN || r.err == EWOULDBLOCK);
-  } else if constexpr (std::is_arithmetic_v<R>) {
+  if constexpr (std::is_arithmetic_v<R>) {
     return r < 0 && (err == EAGAIN || err == EWOULDBLOCK);
   } else if constexpr (std::is_convertible_v<const R&, const std::error_code&>) {
     return is_would_block(r);
@@ -142,59 +136,84 @@ bool op_would_block(const R& r, int err) noexcept {
   }
 }
 
-// The retry loop shared by every operation: waits for `interest`, tries
-// `op`, and on would-block clears the readiness it saw and waits again.
-// Touches nothing of the Async object but `io` (stable: records are never
-// freed) outside `op`, and calls `op` only while it holds a pin on the
-// registration (scheduled_io.h): once close() has begun no call starts, and
-// close() waits for the one running. A closed or destroyed Async therefore
-// makes it return Cancelled, without another syscall.
-//
-// Cooperative budget (executor/coop.h): an operation that completes (does
-// not report would-block) consumes one unit. With none left, the loop
-// yields before trying, so the syscall is made, once, when the task next
-// runs: nothing is read or written and nothing registered at the yield.
+// read_with / write_with's attempt: calls the user's op once and sorts its
+// result into would-block or done (IoOp, io_op.h).
 template <class Op>
-auto retry_io(ScheduledIo* io, uint32_t generation, uint32_t interest, uint32_t clear_bit, Op op)
-    -> Task<absl::StatusOr<std::invoke_result_t<Op&>>> {
+struct WithAttempt {
   using R = std::invoke_result_t<Op&>;
-  if (io == nullptr) co_return closed_status();  // a moved-from Async
-  bool yielded = false;
-  for (;;) {
-    const uint64_t observed = io->readiness();
-    if (!(observed & interest)) {
-      absl::Status st = co_await ReadinessAwaiter(io, generation, interest,
-                                                  ReadinessAwaiter::Budget::kExempt);
-      if (!st.ok()) co_return st;
-      continue;
+  using Out = absl::StatusOr<R>;
+  Op op;
+  IoAttempt operator()(Out& out) {
+    try {
+      errno = 0;
+      R r = op();
+      if (op_would_block(r, errno)) return IoAttempt::kWouldBlock;
+      out = std::move(r);
+      return IoAttempt::kDone;
+    } catch (const std::system_error& e) {
+      if (!is_would_block(e.code())) throw;
+      return IoAttempt::kWouldBlock;
     }
-    if (!yielded && !coop_has_budget()) {
-      yielded = true;  // once: after it the operation goes ahead
-      co_await CoopYield{};
-      continue;  // the readiness may have changed meanwhile
-    }
-    {
-      // The pin fails once close() has begun: the fd number (which `op`
-      // captured) may already name another thread's file, so no syscall.
-      IoPin pin(io, generation);
-      if (!pin) co_return closed_status();
-      try {
-        errno = 0;
-        R r = op();
-        if (!op_would_block(r, errno)) {
-          coop_consume();
-          co_return r;  // the pin is released before the task completes
-        }
-      } catch (const std::system_error& e) {
-        if (!is_would_block(e.code())) throw;
-      }
-    }
-    // EAGAIN also means no error is pending: clear a reported one too, or
-    // a socket that once got EPOLLERR (a UDP ICMP error) would look ready
-    // forever and spin.
-    io->clear_readiness(observed, clear_bit | ready::kError);
   }
+};
+
+// A syscall given as a callable returning ssize_t (-1 with errno), for the
+// socket types' calls that carry more than SysCall holds (addresses).
+template <class Sys>
+struct LambdaAttempt {
+  using Out = absl::StatusOr<size_t>;
+  Sys sys;
+  const char* what;
+  IoAttempt operator()(Out& out) {
+    const ssize_t n = sys();
+    if (n >= 0) {
+      out = static_cast<size_t>(n);
+      return IoAttempt::kDone;
+    }
+    const int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK) return IoAttempt::kWouldBlock;
+    out = errno_status(err, what);
+    return IoAttempt::kDone;
+  }
+};
+
+// The plain syscalls of Async<T> and the socket types, as SysCall::call.
+// read and write are tried once (EINTR is returned as an error, as
+// before); the socket calls repeat an EINTR.
+namespace sys {
+inline ssize_t read(const SysCall& c) { return ::read(c.fd, c.buf, c.len); }
+inline ssize_t write(const SysCall& c) { return ::write(c.fd, c.buf, c.len); }
+inline ssize_t readv(const SysCall& c) {
+  return ::readv(c.fd, static_cast<const iovec*>(c.buf), static_cast<int>(c.len));
 }
+inline ssize_t writev(const SysCall& c) {
+  return ::writev(c.fd, static_cast<const iovec*>(c.buf), static_cast<int>(c.len));
+}
+inline ssize_t send(const SysCall& c) {
+  ssize_t r;
+  do {
+    r = ::send(c.fd, c.buf, c.len, c.flags | MSG_NOSIGNAL);
+  } while (r < 0 && errno == EINTR);
+  return r;
+}
+inline ssize_t sendmsg(const SysCall& c) {
+  msghdr msg{};
+  msg.msg_iov = static_cast<iovec*>(c.buf);
+  msg.msg_iovlen = c.len;
+  ssize_t r;
+  do {
+    r = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
+  } while (r < 0 && errno == EINTR);
+  return r;
+}
+inline ssize_t recv(const SysCall& c) {
+  ssize_t r;
+  do {
+    r = ::recv(c.fd, c.buf, c.len, c.flags);
+  } while (r < 0 && errno == EINTR);
+  return r;
+}
+}  // namespace sys
 
 }  // namespace detail
 
@@ -220,7 +239,8 @@ class Async {
       return reg.status();
     }
     detail::set_own_non_blocking(inner, true);
-    return Async(std::move(inner), *std::move(reg), fd, S_ISSOCK(st.st_mode), flags);
+    return Async(std::move(inner), *std::move(reg), fd, S_ISSOCK(st.st_mode), flags,
+                 read_drains(fd, st));
   }
 
   Async(Async&& o) noexcept
@@ -228,6 +248,7 @@ class Async {
         reg_(std::move(o.reg_)),
         fd_(std::exchange(o.fd_, -1)),
         is_socket_(o.is_socket_),
+        drains_(o.drains_),
         saved_flags_(o.saved_flags_),
         // relaxed: moving is the owner's, on one thread (see "Closing").
         closed_(o.closed_.exchange(true, std::memory_order_relaxed)) {}
@@ -238,6 +259,7 @@ class Async {
       reg_ = std::move(o.reg_);
       fd_ = std::exchange(o.fd_, -1);
       is_socket_ = o.is_socket_;
+      drains_ = o.drains_;
       saved_flags_ = o.saved_flags_;
       // relaxed: as in the move constructor.
       closed_.store(o.closed_.exchange(true, std::memory_order_relaxed),
@@ -303,58 +325,59 @@ class Async {
   }
 
   // Retries `op(inner)` until it stops reporting would-block; see above.
+  // Awaitable (detail::IoOp, no coroutine frame); await it once.
   template <class Op>
   auto read_with(Op op) {
-    return detail::retry_io(reg_.io(), reg_.generation(), detail::ready::kReadInterest,
-                            detail::ready::kReadable, [this, op]() mutable { return op(inner_); });
+    auto call = [this, op]() mutable { return op(inner_); };
+    return detail::IoOp<detail::WithAttempt<decltype(call)>>(
+        reg_.io(), reg_.generation(), detail::ready::kReadInterest,
+        detail::ready::kReadable | detail::ready::kError, {std::move(call)});
   }
   template <class Op>
   auto write_with(Op op) {
-    return detail::retry_io(reg_.io(), reg_.generation(), detail::ready::kWriteInterest,
-                            detail::ready::kWritable, [this, op]() mutable { return op(inner_); });
+    auto call = [this, op]() mutable { return op(inner_); };
+    return detail::IoOp<detail::WithAttempt<decltype(call)>>(
+        reg_.io(), reg_.generation(), detail::ready::kWriteInterest,
+        detail::ready::kWritable | detail::ready::kError, {std::move(call)});
   }
 
   // Reads at most `len` bytes; 0 means end of stream. Like every operation
   // below, it takes what it needs from the object when called (the fd
-  // number, the registration), not when first awaited.
-  Task<absl::StatusOr<size_t>> read(void* buf, size_t len) {
-    const int fd = fd_;
-    return sys_io(detail::ready::kReadInterest, detail::ready::kReadable, "read",
-                  [fd, buf, len] { return ::read(fd, buf, len); });
+  // number, the registration), not when first awaited. The result is
+  // awaitable without a coroutine frame (detail::IoOp, io_op.h) and
+  // converts to a Task<absl::StatusOr<size_t>> where one is wanted.
+  detail::SysIo read(void* buf, size_t len) {
+    return sys_call(detail::ready::kReadInterest, detail::ready::kReadable,
+                    {.call = &detail::sys::read, .fd = fd_, .buf = buf, .len = len,
+                     .what = "read", .drains = drains_});
   }
-  Task<absl::StatusOr<size_t>> read(std::span<std::byte> buf) { return read(buf.data(), buf.size()); }
+  detail::SysIo read(std::span<std::byte> buf) { return read(buf.data(), buf.size()); }
 
-  Task<absl::StatusOr<size_t>> write(const void* buf, size_t len) {
-    const int fd = fd_;
-    if (is_socket_) {
-      return sys_io(detail::ready::kWriteInterest, detail::ready::kWritable, "write",
-                    [fd, buf, len] { return ::send(fd, buf, len, MSG_NOSIGNAL); });
-    }
-    return sys_io(detail::ready::kWriteInterest, detail::ready::kWritable, "write",
-                  [fd, buf, len] { return ::write(fd, buf, len); });
+  detail::SysIo write(const void* buf, size_t len) {
+    return sys_call(detail::ready::kWriteInterest, detail::ready::kWritable,
+                    {.call = is_socket_ ? &detail::sys::send : &detail::sys::write,
+                     .fd = fd_,
+                     .buf = const_cast<void*>(buf),  // only read from
+                     .len = len,
+                     .what = "write"});
   }
-  Task<absl::StatusOr<size_t>> write(std::span<const std::byte> buf) {
-    return write(buf.data(), buf.size());
-  }
+  detail::SysIo write(std::span<const std::byte> buf) { return write(buf.data(), buf.size()); }
 
-  Task<absl::StatusOr<size_t>> readv(const iovec* iov, int count) {
-    const int fd = fd_;
-    return sys_io(detail::ready::kReadInterest, detail::ready::kReadable, "readv",
-                  [fd, iov, count] { return ::readv(fd, iov, count); });
+  detail::SysIo readv(const iovec* iov, int count) {
+    return sys_call(detail::ready::kReadInterest, detail::ready::kReadable,
+                    {.call = &detail::sys::readv,
+                     .fd = fd_,
+                     .buf = const_cast<iovec*>(iov),  // only read from
+                     .len = static_cast<size_t>(count),
+                     .what = "readv"});
   }
-  Task<absl::StatusOr<size_t>> writev(const iovec* iov, int count) {
-    const int fd = fd_;
-    if (is_socket_) {
-      return sys_io(detail::ready::kWriteInterest, detail::ready::kWritable, "writev",
-                    [fd, iov, count] {
-                      msghdr msg{};
-                      msg.msg_iov = const_cast<iovec*>(iov);
-                      msg.msg_iovlen = static_cast<size_t>(count);
-                      return ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-                    });
-    }
-    return sys_io(detail::ready::kWriteInterest, detail::ready::kWritable, "writev",
-                  [fd, iov, count] { return ::writev(fd, iov, count); });
+  detail::SysIo writev(const iovec* iov, int count) {
+    return sys_call(detail::ready::kWriteInterest, detail::ready::kWritable,
+                    {.call = is_socket_ ? &detail::sys::sendmsg : &detail::sys::writev,
+                     .fd = fd_,
+                     .buf = const_cast<iovec*>(iov),  // only read from
+                     .len = static_cast<size_t>(count),
+                     .what = "writev"});
   }
 
   // Reads exactly `len` bytes; OutOfRange if the stream ends first.
@@ -399,14 +422,24 @@ class Async {
     return f(fd_);
   }
 
-  // A syscall in the retry loop, its result mapped to a status. Reads the
-  // registration now (not when the task first runs), so the task does not
+  // A syscall made until it stops reporting would-block (IoOp), its
+  // result mapped to a status. `call.what` names it in errors; the
+  // registration is read now (not when awaited), so the awaiter does not
   // touch this object at all.
-  template <class Sys>
-  Task<absl::StatusOr<size_t>> sys_io(uint32_t interest, uint32_t clear_bit, const char* what,
-                                      Sys sys) {
-    return sys_io_task(reg_.io(), reg_.generation(), interest, clear_bit, what, std::move(sys));
+  detail::SysIo sys_call(uint32_t interest, uint32_t clear_bit, detail::SysCall call) const {
+    return detail::SysIo(reg_.io(), reg_.generation(), interest, clear_bit | detail::ready::kError,
+                         call);
   }
+  // The same for a callable `sys` (returning ssize_t, -1 with errno), for
+  // calls that carry more than SysCall holds.
+  template <class Sys>
+  auto sys_io(uint32_t interest, uint32_t clear_bit, const char* what, Sys sys) const {
+    return detail::IoOp<detail::LambdaAttempt<Sys>>(reg_.io(), reg_.generation(), interest,
+                                                    clear_bit | detail::ready::kError,
+                                                    {std::move(sys), what});
+  }
+  // Whether a short read() drains the fd (TCP, pipes): see read_drains().
+  bool drains() const noexcept { return drains_; }
 
  private:
   bool is_closed() const noexcept {
@@ -414,24 +447,29 @@ class Async {
     return closed_.load(std::memory_order_acquire);
   }
 
-  template <class Sys>
-  static Task<absl::StatusOr<size_t>> sys_io_task(detail::ScheduledIo* io, uint32_t gen,
-                                                  uint32_t interest, uint32_t clear_bit,
-                                                  const char* what, Sys sys) {
-    auto r = co_await detail::retry_io(io, gen, interest, clear_bit, [sys]() mutable {
-      ssize_t n = sys();
-      return detail::SysResult{n, n < 0 ? errno : 0};
-    });
-    if (!r.ok()) co_return r.status();
-    if (r->n < 0) co_return errno_status(r->err, what);
-    co_return static_cast<size_t>(r->n);
+  // Whether a read() on `fd` that returns less than it asked for has
+  // emptied the receive buffer, so the next read may wait for readiness
+  // without probing for EAGAIN first (IoAttempt::kDoneDrained). True for
+  // TCP (tcp_recvmsg stops short only when the queue is empty) and pipes.
+  // Not for datagrams (one datagram per read), nor for Unix stream sockets
+  // (a read stops at a message carrying credentials or fds, with data
+  // left behind).
+  static bool read_drains(int fd, const struct stat& st) noexcept {
+    if (S_ISFIFO(st.st_mode)) return true;
+    if (!S_ISSOCK(st.st_mode)) return false;
+    int protocol = 0;
+    socklen_t len = sizeof protocol;
+    return ::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 &&
+           protocol == IPPROTO_TCP;
   }
 
-  Async(T&& inner, detail::IoRegistration reg, int fd, bool is_socket, int saved_flags)
+  Async(T&& inner, detail::IoRegistration reg, int fd, bool is_socket, int saved_flags,
+        bool drains)
       : inner_(std::move(inner)),
         reg_(std::move(reg)),
         fd_(fd),
         is_socket_(is_socket),
+        drains_(drains),
         saved_flags_(saved_flags) {}
 
   // The owner's fields. While the object is open, close() (any thread) and
@@ -442,6 +480,7 @@ class Async {
   detail::IoRegistration reg_;  // deregistered before inner_ closes the fd
   int fd_ = -1;
   bool is_socket_ = false;
+  bool drains_ = false;  // read_drains()
   int saved_flags_ = 0;
   // Set once, by the first close() / into_inner(); read by fd() and
   // num_waiters().

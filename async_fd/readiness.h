@@ -8,9 +8,10 @@
 //
 // Cooperative budget (executor/coop.h): a budgeted awaiter (readable() /
 // writable()) that finds the fd ready, or closed, at once consumes a unit;
-// with none left it yields first and looks when the task next runs. The
-// retry loop in async.h waits unbudgeted: it waits only when it saw the fd
-// not ready, and counts the operation itself.
+// with none left it yields first and looks when the task next runs.
+// Budget::kExempt waits are for callers that count their operation
+// themselves. (Async's operations do not use this awaiter: IoOp, io_op.h,
+// waits on the registration itself.)
 #ifndef WEFT_ASYNC_FD_READINESS_H_
 #define WEFT_ASYNC_FD_READINESS_H_
 

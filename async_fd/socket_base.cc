@@ -93,25 +93,43 @@ Task<absl::Status> SocketBase::finish_connect(std::string what) {
   co_return r.ok() ? absl::OkStatus() : r.status();
 }
 
-Task<absl::StatusOr<OwnedFd>> SocketBase::accept_fd(RawAddress* peer, const char* what) {
-  const int fd = this->fd();
-  auto r = co_await sys_io(ready::kReadInterest, ready::kReadable, what, [fd, peer] {
-    return no_eintr([&] {
-      peer->len = sizeof peer->storage;
-      return static_cast<ssize_t>(
-          ::accept4(fd, peer->sa(), &peer->len, SOCK_NONBLOCK | SOCK_CLOEXEC));
-    });
+namespace {
+ssize_t accept_call(const SysCall& c) {
+  auto* peer = static_cast<RawAddress*>(c.buf);
+  return no_eintr([&] {
+    peer->len = sizeof peer->storage;
+    return static_cast<ssize_t>(
+        ::accept4(c.fd, peer->sa(), &peer->len, SOCK_NONBLOCK | SOCK_CLOEXEC));
   });
-  if (!r.ok()) co_return r.status();
-  co_return OwnedFd(static_cast<int>(*r));
+}
+}  // namespace
+
+SysIo SocketBase::accept_fd(RawAddress* peer, const char* what) {
+  return sys_call(ready::kReadInterest, ready::kReadable,
+                  {.call = &accept_call, .fd = this->fd(), .buf = peer, .what = what});
 }
 
-Task<absl::StatusOr<size_t>> SocketBase::recv_flags(void* buf, size_t len, int flags,
-                                                    uint32_t clear, const char* what) {
-  const int fd = this->fd();
-  return sys_io(ready::kReadInterest, clear, what, [fd, buf, len, flags] {
-    return no_eintr([&] { return ::recv(fd, buf, len, flags); });
-  });
+SysIo SocketBase::recv_flags(void* buf, size_t len, int flags, uint32_t clear, const char* what) {
+  return sys_call(ready::kReadInterest, clear,
+                  {.call = &sys::recv,
+                   .fd = this->fd(),
+                   .flags = flags,
+                   .buf = buf,
+                   .len = len,
+                   .what = what,
+                   // A peek leaves the bytes: the next read must not wait.
+                   .drains = flags == 0 && drains()});
+}
+
+SysIo SocketBase::send_flags(const void* buf, size_t len, int flags, uint32_t clear,
+                             const char* what) {
+  return sys_call(ready::kWriteInterest, clear,
+                  {.call = &sys::send,
+                   .fd = this->fd(),
+                   .flags = flags,
+                   .buf = const_cast<void*>(buf),  // only read from
+                   .len = len,
+                   .what = what});
 }
 
 Task<absl::StatusOr<size_t>> SocketBase::recv_from_raw(void* buf, size_t len, int flags,

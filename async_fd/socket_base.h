@@ -82,12 +82,13 @@ class SocketBase : public Async<OwnedFd> {
   // Any other failure (EMFILE, ECONNABORTED, ...) goes to the caller; the
   // pending connection stays queued and readiness is kept, so the next
   // call tries again at once.
-  Task<absl::StatusOr<OwnedFd>> accept_fd(RawAddress* peer, const char* what);
+  // The result is the new fd (to wrap in an OwnedFd at once).
+  SysIo accept_fd(RawAddress* peer, const char* what);
 
   // recv(2) / recvfrom(2) / send(2) / sendto(2) with `flags`, retried
   // while they would block; `clear` is the readiness to clear on EAGAIN.
-  Task<absl::StatusOr<size_t>> recv_flags(void* buf, size_t len, int flags, uint32_t clear,
-                                          const char* what);
+  SysIo recv_flags(void* buf, size_t len, int flags, uint32_t clear, const char* what);
+  SysIo send_flags(const void* buf, size_t len, int flags, uint32_t clear, const char* what);
   Task<absl::StatusOr<size_t>> recv_from_raw(void* buf, size_t len, int flags, RawAddress* from,
                                              const char* what);
   Task<absl::StatusOr<size_t>> send_to_raw(const void* buf, size_t len, const sockaddr* to,

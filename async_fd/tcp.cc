@@ -120,7 +120,7 @@ absl::StatusOr<bool> TcpStream::nodelay() const {
   return *v != 0;
 }
 
-Task<absl::StatusOr<size_t>> TcpStream::peek(void* buf, size_t len) {
+detail::SysIo TcpStream::peek(void* buf, size_t len) {
   return recv_flags(buf, len, MSG_PEEK, detail::ready::kReadable, "TcpStream::peek");
 }
 
@@ -178,7 +178,7 @@ Task<absl::StatusOr<std::pair<TcpStream, SocketAddress>>> TcpListener::accept() 
   if (!fd.ok()) co_return fd.status();
   auto addr = SocketAddress::from_sockaddr(peer.sa(), peer.len);
   if (!addr.ok()) co_return addr.status();
-  auto a = Async<OwnedFd>::create(*std::move(fd));
+  auto a = Async<OwnedFd>::create(OwnedFd(static_cast<int>(*fd)));
   if (!a.ok()) co_return a.status();
   co_return std::pair<TcpStream, SocketAddress>(TcpStream(*std::move(a)), *addr);
 }

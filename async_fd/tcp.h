@@ -87,7 +87,7 @@ class TcpStream : public detail::SocketBase {
 
   // Reads into `buf` without removing the bytes from the stream: the next
   // read returns them again. Waits while there is nothing to read.
-  Task<absl::StatusOr<size_t>> peek(void* buf, size_t len);
+  detail::SysIo peek(void* buf, size_t len);
 
  private:
   // Hidden: Async<OwnedFd>::create would build an Async, not a TcpStream.

@@ -63,15 +63,15 @@ Task<absl::StatusOr<std::pair<size_t, SocketAddress>>> UdpSocket::peek_from(void
   return recv_from_flags(buf, len, MSG_PEEK, "UdpSocket::peek_from");
 }
 
-Task<absl::StatusOr<size_t>> UdpSocket::send(const void* buf, size_t len) {
-  return send_to_raw(buf, len, nullptr, 0, "UdpSocket::send");
+detail::SysIo UdpSocket::send(const void* buf, size_t len) {
+  return send_flags(buf, len, 0, kDatagramWrite, "UdpSocket::send");
 }
 
-Task<absl::StatusOr<size_t>> UdpSocket::recv(void* buf, size_t len) {
+detail::SysIo UdpSocket::recv(void* buf, size_t len) {
   return recv_flags(buf, len, 0, kDatagramRead, "UdpSocket::recv");
 }
 
-Task<absl::StatusOr<size_t>> UdpSocket::peek(void* buf, size_t len) {
+detail::SysIo UdpSocket::peek(void* buf, size_t len) {
   return recv_flags(buf, len, MSG_PEEK, kDatagramRead, "UdpSocket::peek");
 }
 

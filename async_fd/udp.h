@@ -55,9 +55,9 @@ class UdpSocket : private detail::SocketBase {
 
   // To / from the connected peer (send fails with "Destination address
   // required" when the socket is not connected).
-  Task<absl::StatusOr<size_t>> send(const void* buf, size_t len);
-  Task<absl::StatusOr<size_t>> recv(void* buf, size_t len);
-  Task<absl::StatusOr<size_t>> peek(void* buf, size_t len);
+  detail::SysIo send(const void* buf, size_t len);
+  detail::SysIo recv(void* buf, size_t len);
+  detail::SysIo peek(void* buf, size_t len);
 
   absl::StatusOr<SocketAddress> local_address() const;
   absl::StatusOr<SocketAddress> peer_address() const;

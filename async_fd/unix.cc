@@ -90,7 +90,7 @@ absl::Status UnixStream::shutdown(Shutdown how) const {
   return shutdown_impl(how, "UnixStream::shutdown");
 }
 
-Task<absl::StatusOr<size_t>> UnixStream::peek(void* buf, size_t len) {
+detail::SysIo UnixStream::peek(void* buf, size_t len) {
   return recv_flags(buf, len, MSG_PEEK, detail::ready::kReadable, "UnixStream::peek");
 }
 
@@ -129,7 +129,7 @@ Task<absl::StatusOr<std::pair<UnixStream, UnixAddress>>> UnixListener::accept() 
   if (!fd.ok()) co_return fd.status();
   auto addr = UnixAddress::from_sockaddr(peer.sa(), peer.len);
   if (!addr.ok()) co_return addr.status();
-  auto a = Async<OwnedFd>::create(*std::move(fd));
+  auto a = Async<OwnedFd>::create(OwnedFd(static_cast<int>(*fd)));
   if (!a.ok()) co_return a.status();
   co_return std::pair<UnixStream, UnixAddress>(UnixStream(*std::move(a)), *addr);
 }
@@ -198,11 +198,11 @@ Task<absl::StatusOr<std::pair<size_t, UnixAddress>>> UnixDatagram::recv_from(voi
   co_return std::pair<size_t, UnixAddress>(*n, *addr);
 }
 
-Task<absl::StatusOr<size_t>> UnixDatagram::send(const void* buf, size_t len) {
-  return send_to_raw(buf, len, nullptr, 0, "UnixDatagram::send");
+detail::SysIo UnixDatagram::send(const void* buf, size_t len) {
+  return send_flags(buf, len, 0, kDatagramWrite, "UnixDatagram::send");
 }
 
-Task<absl::StatusOr<size_t>> UnixDatagram::recv(void* buf, size_t len) {
+detail::SysIo UnixDatagram::recv(void* buf, size_t len) {
   return recv_flags(buf, len, 0, kDatagramRead, "UnixDatagram::recv");
 }
 

@@ -64,7 +64,7 @@ class UnixStream : public detail::SocketBase {
   absl::StatusOr<UnixAddress> peer_address() const;
   absl::Status shutdown(Shutdown how) const;
   // Reads without removing the bytes from the stream.
-  Task<absl::StatusOr<size_t>> peek(void* buf, size_t len);
+  detail::SysIo peek(void* buf, size_t len);
 
  private:
   using detail::SocketBase::create;  // hidden: it would build an Async
@@ -122,8 +122,8 @@ class UnixDatagram : private detail::SocketBase {
   Task<absl::StatusOr<size_t>> send_to(const void* buf, size_t len, const UnixAddress& to);
   // The datagram and its sender (unnamed if the sender is not bound).
   Task<absl::StatusOr<std::pair<size_t, UnixAddress>>> recv_from(void* buf, size_t len);
-  Task<absl::StatusOr<size_t>> send(const void* buf, size_t len);
-  Task<absl::StatusOr<size_t>> recv(void* buf, size_t len);
+  detail::SysIo send(const void* buf, size_t len);
+  detail::SysIo recv(void* buf, size_t len);
 
   absl::StatusOr<UnixAddress> local_address() const;
   absl::StatusOr<UnixAddress> peer_address() const;

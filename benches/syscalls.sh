@@ -28,6 +28,9 @@
 #   THREADS=2            worker threads (--threads)
 #   N1=5000 N2=25000     round trips of the two runs
 #   CARGO=cargo          the cargo that builds the Rust peers
+#   REACTOR_BENCH=PATH   a reactor_bench binary to use instead of building
+#                        one (copy the old and new -c opt binaries to /tmp
+#                        to compare a change)
 set -euo pipefail
 
 peers="${PEERS:-weft tokio}"
@@ -58,7 +61,9 @@ for p in $peers; do
   esac
 done
 
-if [ -n "$need_cpp" ]; then
+if [ -n "${REACTOR_BENCH:-}" ]; then
+  reactor_bin="$REACTOR_BENCH"  # a copied binary: before/after comparisons
+elif [ -n "$need_cpp" ]; then
   bazel build -c opt //benches:reactor_bench >&2
   reactor_bin="$(bazel info -c opt bazel-bin 2>/dev/null)/benches/reactor_bench"
 fi

@@ -1,6 +1,8 @@
 #include "examples/connections.h"
 
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <utility>
@@ -95,7 +97,7 @@ weft::Clock::time_point idle_deadline(std::chrono::nanoseconds idle) {
 weft::Task<absl::StatusOr<size_t>> read_by(weft::TcpStream& s, void* buf, size_t len,
                                            weft::Clock::time_point deadline) {
   if (deadline == weft::Clock::time_point::max()) co_return co_await s.read(buf, len);
-  auto r = co_await weft::timeout_at(deadline, s.read(buf, len));
+  auto r = co_await weft::timeout_at(deadline, s.read(buf, len).task());
   if (!r.ok()) co_return r.status();
   co_return *std::move(r);
 }
@@ -106,6 +108,60 @@ weft::Task<absl::Status> write_all_by(weft::TcpStream& s, const void* buf, size_
   auto r = co_await weft::timeout_at(deadline, s.write_all(buf, len));
   if (!r.ok()) co_return r.status();
   co_return *std::move(r);
+}
+
+namespace {
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             weft::Clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+std::optional<weft::Task<void>> IdleWatch::start(const weft::TcpStream& s) {
+  if (idle_ == kNoIdleLimit) return std::nullopt;
+  const int fd = ::dup(s.fd());
+  if (fd < 0) {
+    std::perror("IdleWatch: dup");  // no watchdog: the connection has no idle limit
+    return std::nullopt;
+  }
+  state_ = std::make_shared<State>();
+  restart();
+  return watchdog(state_, fd);
+}
+
+void IdleWatch::restart() noexcept {
+  if (!state_) return;
+  // relaxed: see State. Saturates like deadline_after: idle is < ~292 years.
+  state_->deadline_ns.store(now_ns() + idle_.count(), std::memory_order_relaxed);
+}
+
+bool IdleWatch::expired() const noexcept {
+  // acquire: pairs with the watchdog's release store before its shutdown.
+  return state_ && state_->expired.load(std::memory_order_acquire);
+}
+
+weft::Task<void> IdleWatch::stop() {
+  if (dog_) {
+    co_await dog_->cancel();
+    dog_.reset();
+  }
+}
+
+weft::Task<void> IdleWatch::watchdog(std::shared_ptr<State> state, int fd) {
+  struct CloseDup {  // also when cancelled at the sleep
+    int fd;
+    ~CloseDup() { ::close(fd); }
+  } dup{fd};
+  for (;;) {
+    // relaxed: see State.
+    const int64_t deadline = state->deadline_ns.load(std::memory_order_relaxed);
+    if (now_ns() >= deadline) break;
+    co_await weft::sleep_until(weft::Clock::time_point(std::chrono::nanoseconds(deadline)));
+  }
+  // release: pairs with expired()'s acquire, after the read the shutdown ends.
+  state->expired.store(true, std::memory_order_release);
+  ::shutdown(dup.fd, SHUT_RDWR);  // a dup shares the socket: the connection's read ends
 }
 
 }  // namespace examples

@@ -65,37 +65,47 @@ constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
 
 // --- one connection ------------------------------------------------------
 
-weft::Task<void> serve_http(weft::TcpStream s, std::chrono::nanoseconds idle) {
-  (void)s.set_nodelay(true);  // responses are small: send each batch at once
-  RequestBuffer in;           // in the task's frame
+// The connection's work; `idle` moves its deadline (IdleWatch).
+weft::Task<void> serve_requests(weft::TcpStream& s, examples::IdleWatch& idle) {
+  RequestBuffer in;  // in the task's frame
   std::string out;
-  // Each request (and the wait for it) gets --idle_timeout in all, counted
-  // from the previous response: a client that trickles its header in byte
-  // by byte cannot hold the connection past it.
-  auto deadline = examples::idle_deadline(idle);
   for (;;) {
     // Answer every complete request in the buffer, then write once.
     const bool close_after = in.answer(out);
     if (!out.empty()) {
-      absl::Status st = co_await examples::write_all_by(s, out.data(), out.size(),
-                                                        examples::idle_deadline(idle));
+      idle.restart();  // the response gets --idle_timeout to be taken
+      absl::Status st = co_await s.write_all(out.data(), out.size());
       out.clear();
       if (!st.ok()) co_return;
-      deadline = examples::idle_deadline(idle);  // the next request's turn
+      idle.restart();  // the next request's turn
     }
     if (close_after) co_return;
     if (!in.make_room()) {  // one request head fills the whole buffer
-      (void)co_await examples::write_all_by(s, kHeadTooLarge.data(), kHeadTooLarge.size(),
-                                            examples::idle_deadline(idle));
+      idle.restart();
+      (void)co_await s.write_all(kHeadTooLarge.data(), kHeadTooLarge.size());
       co_return;
     }
-    auto n = co_await examples::read_by(s, in.read_at(), in.read_room(), deadline);
-    if (!n.ok() || *n == 0) co_return;  // error, past the deadline, or the client closed
+    auto n = co_await s.read(in.read_at(), in.read_room());
+    // An error, the client closed, or the watchdog cut the connection past
+    // its deadline (it shuts the socket down: the read sees end of stream).
+    if (!n.ok() || *n == 0 || idle.expired()) co_return;
     in.did_read(*n);
   }
 }
 
-// `spawn` starts a connection's task: on the Executor, or on this worker.
+// Each request (and the wait for it) gets --idle_timeout in all, counted
+// from the previous response: a client that trickles its header in byte by
+// byte cannot hold the connection past it. The deadline is lazy (IdleWatch):
+// moving it per request arms no timer. `spawn` starts a task beside this
+// one: on the Executor, or on this LocalPool worker.
+template <class Spawn>
+weft::Task<void> serve_http(Spawn spawn, weft::TcpStream s, std::chrono::nanoseconds idle) {
+  (void)s.set_nodelay(true);  // responses are small: send each batch at once
+  examples::IdleWatch watch(spawn, s, idle);
+  co_await serve_requests(s, watch);
+  co_await watch.stop();
+}
+
 template <class Spawn>
 weft::Task<void> accept_loop(Spawn spawn, weft::TcpListener* listener,
                              examples::Connections* conns, std::chrono::nanoseconds idle) {
@@ -109,7 +119,8 @@ weft::Task<void> accept_loop(Spawn spawn, weft::TcpListener* listener,
       if (absl::IsResourceExhausted(conn.status())) co_await weft::sleep_for(kOutOfFdsBackoff);
       continue;
     }
-    spawn(conns->track(std::move(slot), serve_http(std::move(conn->first), idle))).detach();
+    spawn(conns->track(std::move(slot), serve_http(spawn, std::move(conn->first), idle)))
+        .detach();
   }
 }
 

@@ -222,6 +222,24 @@ class DeferredOp {
     return false;
   }
 
+  // For an awaiter that has just queued a waiter and must retry its
+  // operation when woken, before its coroutine resumes (Async I/O: a wake
+  // means "try the syscall again", which may have to wait again, and
+  // await_resume cannot wait). Like the budget path of suspend(), but
+  // without the yield: the task's next run, whatever wakes it, calls
+  // kTrySuspend first (true: it queued a waiter again and re-armed; false:
+  // done, resume). Call it from await_suspend (or from kTrySuspend itself),
+  // on the thread running the task, only once the task will suspend (a
+  // waiter is queued): an armed op must not outlive its awaiter.
+  template <auto kTrySuspend, class A, WeftPromise P>
+  void arm(A* awaiter, std::coroutine_handle<P> h) noexcept {
+    awaiter_ = awaiter;
+    awaiting_ = h.address();
+    run_ = &run_deferred<kTrySuspend, A, P>;
+    // Published with the run's end, as in suspend().
+    h.promise().task()->deferred_op = this;
+  }
+
   // For await_resume: rethrows what the deferred operation threw (as
   // await_suspend's exception would have been thrown from the co_await).
   void rethrow_if_failed() {
