@@ -26,6 +26,9 @@ PACKAGES=(
   libclang-rt-14-dev  # clang 14's sanitizer and libFuzzer runtimes (-fsanitize=fuzzer)
   relacy-dev        # Relacy (header-only): the model checks in executor/model/,
                     # run by `bazel test //...` (executor/MODEL_CHECKING.md)
+  clang-16          # `bazel test --config=clang //...` (.bazelrc): clang 16 with
+                    # libstdc++ (clang 14 above is for fuzz/ only)
+  cmake             # the CMake build (CMakeLists.txt) and tests/consumer/run_cmake.sh
 )
 
 missing=()

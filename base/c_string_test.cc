@@ -17,8 +17,8 @@ TEST_CASE("check_c_string accepts strings without NUL", "[c_string]") {
 }
 
 TEST_CASE("check_c_string refuses an embedded NUL anywhere", "[c_string]") {
-  for (const std::string s : {std::string("a\0b", 3), std::string("\0ab", 3),
-                              std::string("ab\0", 3), std::string(1, '\0')}) {
+  for (const std::string& s : {std::string("a\0b", 3), std::string("\0ab", 3),
+                               std::string("ab\0", 3), std::string(1, '\0')}) {
     absl::Status st = check_c_string("fs::read", "path", s);
     CHECK(absl::IsInvalidArgument(st));
     const std::string msg(st.message());

@@ -227,6 +227,7 @@ class Unblock {
     pending_read_ = false;
     pending_.emplace(unblock([inner = std::move(*inner_), buf = std::exchange(wbuf_, Buffer{}),
                               flush]() mutable {
+      static_cast<void>(flush);  // read only when T flushes: -Wunused-lambda-capture
       absl::StatusOr<size_t> n = write_all(inner, buf);
       if constexpr (BlockingFlush<T>) {
         if (n.ok() && flush) {

@@ -138,8 +138,10 @@ TEST_CASE("close from another thread while a task loops on read or write, with f
     for (;;) {
       start.arrive_and_wait();
       if (stop) return;
-      for (volatile uint32_t i = 0; i < round.spins; ++i) {
-      }
+      // A volatile load and store per step keep the delay loop from being
+      // optimised away (++ on a volatile is deprecated in C++20: -Wvolatile).
+      volatile uint32_t spun = 0;
+      for (uint32_t i = 0; i < round.spins; ++i) spun = spun + 1;
       round.a->close();
       for (int k = 0; k < kIntruders; ++k) {
         int p[2];
