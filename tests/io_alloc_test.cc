@@ -1,7 +1,7 @@
 // The steady state of I/O allocates nothing: a TCP read/write round trip
 // (including reads that wait for readiness and are woken) makes no heap
 // allocation once warm, and neither does a sleep whose deadline has
-// passed. Counted with a replaced operator new, as in spawn_alloc_test.
+// passed. Counted with alloc_count.h, as in spawn_alloc_test.
 //
 // Before Async's operations became frame-free awaiters (async_fd/io_op.h),
 // every read and write allocated two coroutine frames: this test counted
@@ -9,52 +9,12 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <cstdlib>
-#include <new>
 #include <stdexcept>
 
+#include "alloc_count.h"
 #include "weft.h"
 
-namespace {
-// Only the counting thread's allocations count (see spawn_alloc_test): the
-// reactor's driver thread runs beside the test and allocates for itself.
-// Everything measured here runs on the test's thread: the LocalExecutor
-// runs both tasks on it, and the driver only calls wake().
-long g_allocs = 0;
-thread_local bool t_counting = false;
-void count_one() {
-  if (t_counting) ++g_allocs;
-}
-
-class Counting {
- public:
-  Counting() {
-    g_allocs = 0;
-    t_counting = true;
-  }
-  ~Counting() { t_counting = false; }
-  long count() const { return g_allocs; }
-};
-}  // namespace
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-// The sanitizers own operator new; count through their allocation hook.
-extern "C" int __sanitizer_install_malloc_and_free_hooks(
-    void (*malloc_hook)(const volatile void*, size_t), void (*free_hook)(const volatile void*));
-namespace {
-void on_malloc(const volatile void*, size_t) { count_one(); }
-void on_free(const volatile void*) {}
-const int g_hooks = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
-}  // namespace
-#else
-void* operator new(std::size_t n) {
-  count_one();
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
+using Counting = weft_test::CountAllocs;
 
 namespace {
 
