@@ -54,19 +54,23 @@ namespace {
 weft::Task<void> wait_for(weft::WaitGroup* wg) { co_await wg->wait(); }
 }  // namespace
 
-weft::Task<int> stop_on_signal(StopSignals& signals, weft::JoinHandle<void>& acceptor,
-                               Connections& conns, std::chrono::nanoseconds drain_timeout) {
+weft::Task<bool> await_stop_signal(StopSignals& signals) {
   auto sig = co_await signals.next();
-  co_await acceptor.cancel();  // no new connections
   if (!sig.ok()) {
     std::fprintf(stderr, "signalfd: %s\n", sig.status().ToString().c_str());
-    co_await conns.drain(std::chrono::nanoseconds(0));
-    co_return 1;
+    co_return false;
   }
   std::printf("got %s, shutting down\n", ::strsignal(*sig));
   std::fflush(stdout);
-  co_await conns.drain(drain_timeout);
-  co_return 0;
+  co_return true;
+}
+
+weft::Task<int> stop_on_signal(StopSignals& signals, weft::JoinHandle<void>& acceptor,
+                               Connections& conns, std::chrono::nanoseconds drain_timeout) {
+  const bool got = co_await await_stop_signal(signals);
+  co_await acceptor.cancel();  // no new connections
+  co_await conns.drain(got ? drain_timeout : std::chrono::nanoseconds(0));
+  co_return got ? 0 : 1;
 }
 
 weft::Task<void> Connections::track(weft::SemaphoreGuard slot, weft::Task<void> conn) {

@@ -86,6 +86,11 @@ class Connections {
   std::stop_source cancel_;   // drain() cancels what outlives the grace period
 };
 
+// Waits for SIGINT or SIGTERM and says so: "got <signal>, shutting down" on
+// stdout, or the signalfd's error on stderr. Returns whether a signal was
+// read.
+weft::Task<bool> await_stop_signal(StopSignals& signals);
+
 // The example servers' shutdown: waits for SIGINT or SIGTERM, cancels
 // `acceptor` (no new connections), then drains `conns` for `drain_timeout`.
 // Returns the exit status: 0, or 1 when the signal could not be read (then

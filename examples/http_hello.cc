@@ -151,16 +151,10 @@ weft::Task<void> serve_shard(weft::TcpListener listener, examples::ServerLimits 
 // Waits for SIGINT or SIGTERM, stops every shard and waits for their drains.
 weft::Task<int> stop_shards_on_signal(examples::StopSignals* signals, weft::WaitGroup* stop,
                                       std::vector<weft::JoinHandle<void>>* shards) {
-  auto sig = co_await signals->next();
-  if (sig.ok()) {
-    std::printf("got %s, shutting down\n", ::strsignal(*sig));
-    std::fflush(stdout);
-  } else {
-    std::fprintf(stderr, "signalfd: %s\n", sig.status().ToString().c_str());
-  }
+  const bool got = co_await examples::await_stop_signal(*signals);
   stop->done();
   for (auto& shard : *shards) co_await shard;
-  co_return sig.ok() ? 0 : 1;
+  co_return got ? 0 : 1;
 }
 
 // --- --stats -----------------------------------------------------------------
