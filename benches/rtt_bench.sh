@@ -44,6 +44,9 @@
 #   WORKLOADS="idle_rtt busy_rtt" a subset, by name
 #   MAX_SECONDS=60            the client's wall-time cap per run
 #   CARGO=cargo               the cargo that builds the Rust peers
+#   BASELINE=PATH             an older rtt_server binary, run as one more peer
+#                             ("weft_base") beside the others: an A/B of a change
+#                             on the I/O path, side by side in one run
 # Then prints the Markdown table of medians (benches/table.py).
 set -euo pipefail
 
@@ -93,6 +96,11 @@ declare -A server_bin=(
   [weft]="$bazel_bin/benches/rtt_server"
   [std]="$bazel_bin/benches/rtt_server_std"
 )
+if [ -n "${BASELINE:-}" ]; then
+  [ -x "$BASELINE" ] || { echo "rtt_bench.sh: BASELINE=$BASELINE is not an executable" >&2; exit 2; }
+  server_bin[weft_base]="$BASELINE"
+  case " $peers_wanted " in *" weft_base "*) ;; *) peers_wanted="$peers_wanted weft_base" ;; esac
+fi
 
 # As benches/run.sh: the lock file is resolved afresh against Debian's
 # registry (it is not kept in git).
@@ -125,8 +133,8 @@ fi
 peers=()
 for p in $peers_wanted; do
   case "$p" in
-    weft | tokio | smol | std) ;;
-    *) echo "rtt_bench.sh: unknown peer $p (weft, tokio, smol, std)" >&2; exit 2 ;;
+    weft | tokio | smol | std | weft_base) ;;
+    *) echo "rtt_bench.sh: unknown peer $p (weft, tokio, smol, std; weft_base with BASELINE)" >&2; exit 2 ;;
   esac
   [ -n "${server_bin[$p]:-}" ] && peers+=("$p")
 done
