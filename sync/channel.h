@@ -94,6 +94,7 @@
 #include "executor/task.h"
 #include "executor/waker.h"
 #include "sync/channel_result.h"
+#include "sync/queued_awaiter.h"
 #include "sync/ring.h"
 #include "sync/waiter.h"
 
@@ -169,7 +170,7 @@ class ChannelCore {
     std::lock_guard<std::mutex> lock(mu_);
     if (buffer_.size() > reserved_) {
       ++reserved_;
-      ++refs_;  // dropped by take_reserved, or abandon_recv if cancelled
+      ++refs_;  // dropped by take_reserved, or abandon if cancelled
       w.reserved = true;
       // relaxed: our own node, never queued; the owner (us) reads it next.
       w.state.store(WaiterState::kNotified, std::memory_order_relaxed);
@@ -203,7 +204,7 @@ class ChannelCore {
   // A receive awaiter goes away without having consumed its node: withdraw
   // it, or give up its reservation, which passes to the next receiver; and
   // drop its reference.
-  void abandon_recv(RecvWaiter& w) noexcept {
+  void abandon(RecvWaiter& w) noexcept {
     WakeList wakes;
     bool last;
     {
@@ -263,11 +264,11 @@ class ChannelCore {
   // A send awaiter goes away without having consumed its node, and drops
   // its reference. A notified sender has nothing to pass on: its value is
   // already in the buffer (or the channel was closed and it keeps it).
-  void abandon_send(SendWaiter<T>& w) noexcept {
+  void abandon(SendWaiter<T>& w) noexcept {
     bool last;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      // relaxed: as in abandon_recv.
+      // relaxed: as in abandon(RecvWaiter&).
       if (w.state.load(std::memory_order_relaxed) == WaiterState::kQueued) senders_.cancel(&w);
       w.mark_consumed();
       last = unref_locked();
@@ -427,90 +428,69 @@ class Channel {
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
-  class [[nodiscard]] SendAwaiter {
+  class [[nodiscard]] SendAwaiter
+      : public detail::QueuedAwaiter<SendAwaiter, detail::ChannelCore<T>, detail::SendWaiter<T>> {
+    using Base = detail::QueuedAwaiter<SendAwaiter, detail::ChannelCore<T>, detail::SendWaiter<T>>;
+
    public:
-    SendAwaiter(detail::ChannelCore<T>* core, T value) : core_(core) {
-      waiter_.value.emplace(std::move(value));
+    SendAwaiter(detail::ChannelCore<T>* core, T value) : Base(core) {
+      this->waiter_.value.emplace(std::move(value));
     }
     // Movable until it is awaited (when_any / timeout move an operation into
     // the task that awaits it: sync/awaitable.h).
-    SendAwaiter(SendAwaiter&& o) : core_(o.core_) {
+    SendAwaiter(SendAwaiter&& o) : Base(o.owner_) {
       check_unawaited(o.waiter_);
-      waiter_.value = std::move(o.waiter_.value);
+      this->waiter_.value = std::move(o.waiter_.value);
       o.waiter_.value.reset();
-    }
-    SendAwaiter(const SendAwaiter&) = delete;
-    SendAwaiter& operator=(const SendAwaiter&) = delete;
-    ~SendAwaiter() {
-      if (waiter_.load_state() != detail::WaiterState::kIdle) core_->abandon_send(waiter_);
     }
 
     bool await_ready() const noexcept { return false; }
-    template <detail::WeftPromise P>
-    bool await_suspend(std::coroutine_handle<P> h) {
-      return coop_.suspend<&SendAwaiter::try_suspend<P>>(this, h);
-    }
     SendResult<T> await_resume() {
-      coop_.rethrow_if_failed();
-      if (detail::consume_notified(waiter_, "channel send")) core_->release_notified();
+      if (this->finish_wait("channel send")) this->owner_->release_notified();
+      detail::SendWaiter<T>& w = this->waiter_;
       // Moving the value into the channel threw (when a receive made room):
       // the send fails with that exception.
-      if (waiter_.error) std::rethrow_exception(std::exchange(waiter_.error, nullptr));
-      if (waiter_.value) return SendResult<T>::closed(std::move(*waiter_.value));
+      if (w.error) std::rethrow_exception(std::exchange(w.error, nullptr));
+      if (w.value) return SendResult<T>::closed(std::move(*w.value));
       return SendResult<T>::sent();
     }
 
    private:
-    // await_suspend's work, done now or, after a budget yield, when the
-    // task next runs (executor/coop.h): true when queued.
+    friend Base;
+    // await_suspend's work (sync/queued_awaiter.h): true when queued.
     template <detail::WeftPromise P>
     bool try_suspend(std::coroutine_handle<P> h) {
-      return core_->send_or_queue(waiter_, h);
+      return this->owner_->send_or_queue(this->waiter_, h);
     }
-
-    detail::ChannelCore<T>* core_;
-    detail::SendWaiter<T> waiter_;
-    detail::DeferredOp coop_;
   };
 
-  class [[nodiscard]] RecvAwaiter {
+  class [[nodiscard]] RecvAwaiter
+      : public detail::QueuedAwaiter<RecvAwaiter, detail::ChannelCore<T>, detail::RecvWaiter> {
+    using Base = detail::QueuedAwaiter<RecvAwaiter, detail::ChannelCore<T>, detail::RecvWaiter>;
+
    public:
-    explicit RecvAwaiter(detail::ChannelCore<T>* core) noexcept : core_(core) {}
+    explicit RecvAwaiter(detail::ChannelCore<T>* core) noexcept : Base(core) {}
     // Movable until it is awaited, as SendAwaiter.
-    RecvAwaiter(RecvAwaiter&& o) : core_(o.core_) { check_unawaited(o.waiter_); }
-    RecvAwaiter(const RecvAwaiter&) = delete;
-    RecvAwaiter& operator=(const RecvAwaiter&) = delete;
-    ~RecvAwaiter() {
-      if (waiter_.load_state() != detail::WaiterState::kIdle) core_->abandon_recv(waiter_);
-    }
+    RecvAwaiter(RecvAwaiter&& o) : Base(o.owner_) { check_unawaited(o.waiter_); }
 
     bool await_ready() const noexcept { return false; }
-    template <detail::WeftPromise P>
-    bool await_suspend(std::coroutine_handle<P> h) {
-      return coop_.suspend<&RecvAwaiter::try_suspend<P>>(this, h);
-    }
     absl::StatusOr<T> await_resume() {
-      coop_.rethrow_if_failed();
       // Idle: found the channel closed and drained without waiting.
-      if (!detail::consume_notified(waiter_, "channel recv")) return recv_closed_status();
+      if (!this->finish_wait("channel recv")) return recv_closed_status();
       // Either call drops the node's reference to the core (even if T's
       // move throws), which may free it if the Channel is gone.
-      if (waiter_.reserved) return core_->take_reserved();
-      core_->release_notified();
+      if (this->waiter_.reserved) return this->owner_->take_reserved();
+      this->owner_->release_notified();
       return recv_closed_status();
     }
 
    private:
-    // await_suspend's work, done now or, after a budget yield, when the
-    // task next runs (executor/coop.h): true when queued.
+    friend Base;
+    // await_suspend's work (sync/queued_awaiter.h): true when queued.
     template <detail::WeftPromise P>
     bool try_suspend(std::coroutine_handle<P> h) {
-      return core_->recv_or_queue(waiter_, h);
+      return this->owner_->recv_or_queue(this->waiter_, h);
     }
-
-    detail::ChannelCore<T>* core_;
-    detail::RecvWaiter waiter_;
-    detail::DeferredOp coop_;
   };
 
   // Misuse: moving an awaiter whose node is queued or notified would strand
