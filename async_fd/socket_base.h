@@ -30,7 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "async_fd/async.h"
 #include "async_fd/io_status.h"
-#include "async_fd/owned_fd.h"
+#include "base/owned_fd.h"
 #include "executor/task.h"
 
 namespace weft {

@@ -28,8 +28,8 @@
 #include "absl/status/statusor.h"
 #include "async_fd/address.h"
 #include "async_fd/async.h"
-#include "async_fd/owned_fd.h"
 #include "async_fd/socket_base.h"
+#include "base/owned_fd.h"
 #include "executor/task.h"
 
 namespace weft {

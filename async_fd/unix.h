@@ -41,9 +41,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "async_fd/async.h"
-#include "async_fd/owned_fd.h"
 #include "async_fd/socket_base.h"
 #include "async_fd/unix_address.h"
+#include "base/owned_fd.h"
 #include "executor/task.h"
 
 namespace weft {

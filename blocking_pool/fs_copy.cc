@@ -9,10 +9,10 @@
 #include <cerrno>
 #include <memory>
 
+#include "base/owned_fd.h"
 #include "blocking_pool/fs_error.h"
 #include "blocking_pool/fs_open.h"
 #include "blocking_pool/unblock.h"
-#include "blocking_pool/unique_fd.h"
 
 namespace weft::fs {
 namespace detail {

@@ -32,14 +32,14 @@ absl::Status would_block_error(std::string_view op, const std::filesystem::path&
 absl::StatusOr<OpenedFile> open_no_wait(const std::filesystem::path& path, int flags, mode_t mode,
                                         std::string_view op, DeviceMode devices) {
   OpenedFile f;
-  f.fd = UniqueFd(::open(path.c_str(), flags | O_NONBLOCK | O_CLOEXEC, mode));
+  f.fd = OwnedFd(::open(path.c_str(), flags | O_NONBLOCK | O_CLOEXEC, mode));
   if (!f.fd && errno == EWOULDBLOCK) {
     // A file lease (F_SETLEASE: Samba, NFS servers) held against this
     // open: non-blocking, open(2) refuses instead of waiting for the
     // holder to let go, which the kernel bounds by lease-break-time (45 s
     // by default). A FIFO never answers EWOULDBLOCK, so waiting here waits
     // for the lease only.
-    f.fd = UniqueFd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+    f.fd = OwnedFd(::open(path.c_str(), flags | O_CLOEXEC, mode));
   }
   if (!f.fd) {
     const int err = errno;

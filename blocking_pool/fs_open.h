@@ -31,12 +31,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "blocking_pool/unique_fd.h"
+#include "base/owned_fd.h"
 
 namespace weft::fs::detail {
 
 struct OpenedFile {
-  UniqueFd fd;
+  OwnedFd fd;
   struct stat st {};
 };
 

@@ -12,10 +12,10 @@
 #include <memory>
 #include <string>
 
+#include "base/owned_fd.h"
 #include "blocking_pool/fs_error.h"
 #include "blocking_pool/fs_open.h"
 #include "blocking_pool/unblock.h"
-#include "blocking_pool/unique_fd.h"
 
 namespace weft::fs {
 namespace detail {
@@ -77,7 +77,7 @@ bool is_dir_at(int dirfd, const char* name) {
 
 // Removes everything inside the directory open as `dir` (owned); `path`
 // names it for error messages.
-absl::Status remove_contents(UniqueFd dir, const std::filesystem::path& path) {
+absl::Status remove_contents(OwnedFd dir, const std::filesystem::path& path) {
   int dfd = dir.get();
   DIR* d = ::fdopendir(dir.release());
   if (!d) return errno_error(errno, "opendir", path);
@@ -94,7 +94,7 @@ absl::Status remove_contents(UniqueFd dir, const std::filesystem::path& path) {
     bool is_dir = e->d_type == DT_DIR || (e->d_type == DT_UNKNOWN && is_dir_at(dfd, name));
     std::filesystem::path child = path / name;
     if (is_dir) {
-      UniqueFd sub(::openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      OwnedFd sub(::openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!sub) {
         if (errno == ENOENT) continue;  // removed meanwhile
         return errno_error(errno, "open", child);
@@ -121,7 +121,7 @@ absl::Status write_now(const std::filesystem::path& path, const void* data, size
   absl::StatusOr<OpenedFile> file =
       open_no_wait(path, O_WRONLY | O_CREAT | O_TRUNC, 0666, "write", DeviceMode::kNonBlocking);
   if (!file.ok()) return file.status();
-  UniqueFd& fd = file->fd;
+  OwnedFd& fd = file->fd;
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
     ssize_t n = ::write(fd.get(), p, size);
@@ -166,7 +166,7 @@ absl::Status remove_dir_all_now(const std::filesystem::path& path) {
     return absl::OkStatus();
   }
   if (!S_ISDIR(st.st_mode)) return errno_error(ENOTDIR, "remove_dir_all", path);
-  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  OwnedFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) return errno_error(errno, "open", path);
   if (absl::Status s = remove_contents(std::move(dir), path); !s.ok()) return s;
   if (::rmdir(path.c_str()) != 0) return errno_error(errno, "rmdir", path);

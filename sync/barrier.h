@@ -40,6 +40,7 @@
 #include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
+#include "sync/queued_awaiter.h"
 #include "sync/waiter.h"
 
 namespace weft {
@@ -52,39 +53,27 @@ class Barrier {
   Barrier(const Barrier&) = delete;
   Barrier& operator=(const Barrier&) = delete;
 
-  class [[nodiscard]] Awaiter {
+  class [[nodiscard]] Awaiter : public detail::QueuedAwaiter<Awaiter, Barrier> {
    public:
-    explicit Awaiter(Barrier* b) noexcept : barrier_(b) {}
-    Awaiter(const Awaiter&) = delete;
-    Awaiter& operator=(const Awaiter&) = delete;
-    ~Awaiter() {
-      if (waiter_.load_state() != detail::WaiterState::kIdle) barrier_->abandon(waiter_);
-    }
+    explicit Awaiter(Barrier* b) noexcept : QueuedAwaiter(b) {}
     bool await_ready() const noexcept { return false; }
-    template <detail::WeftPromise P>
-    bool await_suspend(std::coroutine_handle<P> h) {
-      return coop_.suspend<&Awaiter::try_suspend<P>>(this, h);
-    }
     // True for the arrival that completed the phase.
     bool await_resume() {
-      coop_.rethrow_if_failed();
-      detail::consume_notified(waiter_, "Barrier");
+      finish_wait("Barrier");
       return leader_;
     }
 
    private:
-    // await_suspend's work, done now or, after a budget yield, when the
-    // task next runs (executor/coop.h): arrives; true when queued.
+    friend QueuedAwaiter;
+    // await_suspend's work (sync/queued_awaiter.h): arrives; true when
+    // queued.
     template <detail::WeftPromise P>
     bool try_suspend(std::coroutine_handle<P> h) {
-      leader_ = barrier_->arrive_or_queue(waiter_, current_waker(h));
+      leader_ = owner_->arrive_or_queue(waiter_, current_waker(h));
       return !leader_;
     }
 
-    Barrier* barrier_;
-    detail::Waiter waiter_;
     bool leader_ = false;
-    detail::DeferredOp coop_;
   };
 
   Awaiter arrive_and_wait() noexcept { return Awaiter(this); }
@@ -92,6 +81,9 @@ class Barrier {
 
  private:
   // Completes the phase (returns true) or queues `w` with the task's waker.
+  // The shared awaiter calls abandon() when a waiting task is destroyed.
+  template <class, class, class>
+  friend class detail::QueuedAwaiter;
   bool arrive_or_queue(detail::Waiter& w, Waker waker);
   void abandon(detail::Waiter& w) noexcept;
 

@@ -47,6 +47,7 @@
 #include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
+#include "sync/queued_awaiter.h"
 #include "sync/waiter.h"
 
 namespace weft {
@@ -66,39 +67,24 @@ class Event {
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
 
-  class [[nodiscard]] Awaiter {
+  class [[nodiscard]] Awaiter : public detail::QueuedAwaiter<Awaiter, Event, detail::EventWaiter> {
    public:
     explicit Awaiter(Event* e) noexcept
         // acquire: pairs with notify_all's release increment, so a
         // notify_all that happened before this awaiter is not counted twice.
-        : event_(e), epoch_(e->epoch_.load(std::memory_order_acquire)) {}
-    Awaiter(const Awaiter&) = delete;
-    Awaiter& operator=(const Awaiter&) = delete;
-    ~Awaiter() {
-      if (waiter_.load_state() != detail::WaiterState::kIdle) event_->abandon(waiter_);
-    }
+        : QueuedAwaiter(e), epoch_(e->epoch_.load(std::memory_order_acquire)) {}
     bool await_ready() const noexcept { return false; }
-    template <detail::WeftPromise P>
-    bool await_suspend(std::coroutine_handle<P> h) {
-      return coop_.suspend<&Awaiter::try_suspend<P>>(this, h);
-    }
-    void await_resume() {
-      coop_.rethrow_if_failed();
-      detail::consume_notified(waiter_, "Event");
-    }
+    void await_resume() { finish_wait("Event"); }
 
    private:
-    // await_suspend's work, done now or, after a budget yield, when the
-    // task next runs (executor/coop.h): true when queued.
+    friend QueuedAwaiter;
+    // await_suspend's work (sync/queued_awaiter.h): true when queued.
     template <detail::WeftPromise P>
     bool try_suspend(std::coroutine_handle<P> h) {
-      return event_->wait_or_queue(waiter_, epoch_, current_waker(h));
+      return owner_->wait_or_queue(waiter_, epoch_, current_waker(h));
     }
 
-    Event* event_;
     uint64_t epoch_;  // notify_all() calls seen when the awaiter was made
-    detail::EventWaiter waiter_;
-    detail::DeferredOp coop_;
   };
 
   // An awaiter that completes on the next notification (see above).
@@ -109,6 +95,9 @@ class Event {
  private:
   // Completes at once (false: a permit, or a notify_all since `epoch`) or
   // queues `w` (true).
+  // The shared awaiter calls abandon() when a waiting task is destroyed.
+  template <class, class, class>
+  friend class detail::QueuedAwaiter;
   bool wait_or_queue(detail::EventWaiter& w, uint64_t epoch, Waker waker);
   void abandon(detail::EventWaiter& w) noexcept;
   // notify_one's work: returns the waker to wake after unlocking.

@@ -43,6 +43,7 @@
 #include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
+#include "sync/queued_awaiter.h"
 #include "sync/waiter.h"
 
 namespace weft {
@@ -81,40 +82,26 @@ class Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  class [[nodiscard]] LockAwaiter {
+  class [[nodiscard]] LockAwaiter : public detail::QueuedAwaiter<LockAwaiter, Mutex> {
    public:
-    explicit LockAwaiter(Mutex* m) noexcept : mutex_(m) {}
-    LockAwaiter(const LockAwaiter&) = delete;
-    LockAwaiter& operator=(const LockAwaiter&) = delete;
-    ~LockAwaiter() {
-      if (waiter_.load_state() != detail::WaiterState::kIdle) mutex_->abandon(waiter_);
-    }
+    explicit LockAwaiter(Mutex* m) noexcept : QueuedAwaiter(m) {}
     // Taking a free lock counts against the cooperative budget
     // (executor/coop.h); with none left, lock() yields first.
     bool await_ready() noexcept {
-      return detail::coop_ready([this] { return mutex_->try_acquire(); });
-    }
-    template <detail::WeftPromise P>
-    bool await_suspend(std::coroutine_handle<P> h) {
-      return coop_.suspend<&LockAwaiter::try_suspend<P>>(this, h);
+      return detail::coop_ready([this] { return owner_->try_acquire(); });
     }
     MutexGuard await_resume() {
-      coop_.rethrow_if_failed();
-      detail::consume_notified(waiter_, "Mutex");
-      return MutexGuard(mutex_);
+      finish_wait("Mutex");
+      return MutexGuard(owner_);
     }
 
    private:
-    // await_suspend's work, done now or, after a budget yield, when the
-    // task next runs (executor/coop.h): true when queued.
+    friend QueuedAwaiter;
+    // await_suspend's work (sync/queued_awaiter.h): true when queued.
     template <detail::WeftPromise P>
     bool try_suspend(std::coroutine_handle<P> h) {
-      return mutex_->acquire_or_queue(waiter_, current_waker(h));
+      return owner_->acquire_or_queue(waiter_, current_waker(h));
     }
-
-    Mutex* mutex_;
-    detail::Waiter waiter_;
-    detail::DeferredOp coop_;
   };
 
   // `co_await m.lock()`: a guard, once the lock is ours.
@@ -126,6 +113,9 @@ class Mutex {
 
  private:
   friend class MutexGuard;
+  // The shared awaiter calls abandon() when a waiting task is destroyed.
+  template <class, class, class>
+  friend class detail::QueuedAwaiter;
   bool try_acquire();
   // Takes the lock (false) or queues `w` with `waker` (true).
   bool acquire_or_queue(detail::Waiter& w, Waker waker);

@@ -40,6 +40,7 @@
 #include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
+#include "sync/queued_awaiter.h"
 #include "sync/waiter.h"
 
 namespace weft {
@@ -86,40 +87,29 @@ class RwLock {
   RwLock& operator=(const RwLock&) = delete;
 
   template <bool kWrite>
-  class [[nodiscard]] Awaiter {
+  class [[nodiscard]] Awaiter
+      : public detail::QueuedAwaiter<Awaiter<kWrite>, RwLock, detail::RwWaiter> {
+    using Base = detail::QueuedAwaiter<Awaiter<kWrite>, RwLock, detail::RwWaiter>;
+
    public:
-    explicit Awaiter(RwLock* l) noexcept : lock_(l) { waiter_.writer = kWrite; }
-    Awaiter(const Awaiter&) = delete;
-    Awaiter& operator=(const Awaiter&) = delete;
-    ~Awaiter() {
-      if (waiter_.load_state() != detail::WaiterState::kIdle) lock_->abandon(waiter_);
-    }
+    explicit Awaiter(RwLock* l) noexcept : Base(l) { this->waiter_.writer = kWrite; }
     // A grant taken at once counts against the cooperative budget
     // (executor/coop.h); with none left, read() / write() yield first.
     bool await_ready() noexcept {
-      return detail::coop_ready([this] { return lock_->try_acquire(kWrite); });
-    }
-    template <detail::WeftPromise P>
-    bool await_suspend(std::coroutine_handle<P> h) {
-      return coop_.suspend<&Awaiter::try_suspend<P>>(this, h);
+      return detail::coop_ready([this] { return this->owner_->try_acquire(kWrite); });
     }
     RwLockGuard<kWrite> await_resume() {
-      coop_.rethrow_if_failed();
-      detail::consume_notified(waiter_, "RwLock");
-      return RwLockGuard<kWrite>(lock_);
+      this->finish_wait("RwLock");
+      return RwLockGuard<kWrite>(this->owner_);
     }
 
    private:
-    // await_suspend's work, done now or, after a budget yield, when the
-    // task next runs (executor/coop.h): true when queued.
+    friend Base;
+    // await_suspend's work (sync/queued_awaiter.h): true when queued.
     template <detail::WeftPromise P>
     bool try_suspend(std::coroutine_handle<P> h) {
-      return lock_->acquire_or_queue(waiter_, current_waker(h));
+      return this->owner_->acquire_or_queue(this->waiter_, current_waker(h));
     }
-
-    RwLock* lock_;
-    detail::RwWaiter waiter_;
-    detail::DeferredOp coop_;
   };
 
   // `co_await rw.read()`: a shared guard.
@@ -133,6 +123,9 @@ class RwLock {
  private:
   template <bool>
   friend class RwLockGuard;
+  // The shared awaiter calls abandon() when a waiting task is destroyed.
+  template <class, class, class>
+  friend class detail::QueuedAwaiter;
   bool try_acquire(bool write);
   bool acquire_or_queue(detail::RwWaiter& w, Waker waker);
   void abandon(detail::RwWaiter& w) noexcept;

@@ -43,6 +43,7 @@
 #include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
+#include "sync/queued_awaiter.h"
 #include "sync/waiter.h"
 
 namespace weft {
@@ -94,40 +95,27 @@ class Semaphore {
   Semaphore(const Semaphore&) = delete;
   Semaphore& operator=(const Semaphore&) = delete;
 
-  class [[nodiscard]] AcquireAwaiter {
+  class [[nodiscard]] AcquireAwaiter
+      : public detail::QueuedAwaiter<AcquireAwaiter, Semaphore, detail::SemaphoreWaiter> {
    public:
-    AcquireAwaiter(Semaphore* s, size_t n) noexcept : sem_(s) { waiter_.permits = n; }
-    AcquireAwaiter(const AcquireAwaiter&) = delete;
-    AcquireAwaiter& operator=(const AcquireAwaiter&) = delete;
-    ~AcquireAwaiter() {
-      if (waiter_.load_state() != detail::WaiterState::kIdle) sem_->abandon(waiter_);
-    }
+    AcquireAwaiter(Semaphore* s, size_t n) noexcept : QueuedAwaiter(s) { waiter_.permits = n; }
     // Permits taken at once count against the cooperative budget
     // (executor/coop.h); with none left, acquire() yields first.
     bool await_ready() noexcept {
-      return detail::coop_ready([this] { return sem_->try_take(waiter_.permits); });
-    }
-    template <detail::WeftPromise P>
-    bool await_suspend(std::coroutine_handle<P> h) {
-      return coop_.suspend<&AcquireAwaiter::try_suspend<P>>(this, h);
+      return detail::coop_ready([this] { return owner_->try_take(waiter_.permits); });
     }
     SemaphoreGuard await_resume() {
-      coop_.rethrow_if_failed();
-      detail::consume_notified(waiter_, "Semaphore");
-      return SemaphoreGuard(sem_, waiter_.permits);
+      finish_wait("Semaphore");
+      return SemaphoreGuard(owner_, waiter_.permits);
     }
 
    private:
-    // await_suspend's work, done now or, after a budget yield, when the
-    // task next runs (executor/coop.h): true when queued.
+    friend QueuedAwaiter;
+    // await_suspend's work (sync/queued_awaiter.h): true when queued.
     template <detail::WeftPromise P>
     bool try_suspend(std::coroutine_handle<P> h) {
-      return sem_->take_or_queue(waiter_, current_waker(h));
+      return owner_->take_or_queue(waiter_, current_waker(h));
     }
-
-    Semaphore* sem_;
-    detail::SemaphoreWaiter waiter_;
-    detail::DeferredOp coop_;
   };
 
   // `co_await sem.acquire(n)`: a guard holding n permits.
@@ -141,6 +129,9 @@ class Semaphore {
 
  private:
   friend class SemaphoreGuard;
+  // The shared awaiter calls abandon() when a waiting task is destroyed.
+  template <class, class, class>
+  friend class detail::QueuedAwaiter;
   bool try_take(size_t n);
   bool take_or_queue(detail::SemaphoreWaiter& w, Waker waker);
   void abandon(detail::SemaphoreWaiter& w) noexcept;

@@ -49,11 +49,6 @@
 
 namespace weft {
 
-template <class T>
-class Sender;
-template <class T>
-class Receiver;
-
 namespace detail {
 
 // What the handles of one channel share: the core and how many of each
@@ -105,85 +100,86 @@ class ChannelEnds {
   std::atomic<uint64_t> counts_{kSender + kReceiver};
 };
 
-}  // namespace detail
-
-template <class T>
-class Sender {
+// What Sender and Receiver share: one counted reference to the channel's
+// ends, of kind `kKind` (ChannelEnds::kSender or kReceiver). Copying adds a
+// handle of that kind, moving transfers it, destroying drops it (the last of
+// a kind closes the channel: ChannelEnds::drop). A moved-from handle holds
+// nothing; any call on it but destruction or assignment throws
+// std::logic_error.
+template <class T, uint64_t kKind>
+class ChannelHandle {
  public:
-  Sender(const Sender& o) noexcept : ends_(o.ends_) {
-    if (ends_) ends_->add(Ends::kSender);
+  ChannelHandle(const ChannelHandle& o) noexcept : ends_(o.ends_) {
+    if (ends_) ends_->add(kKind);
   }
-  Sender(Sender&& o) noexcept : ends_(std::exchange(o.ends_, nullptr)) {}
-  Sender& operator=(Sender o) noexcept {
+  ChannelHandle(ChannelHandle&& o) noexcept : ends_(std::exchange(o.ends_, nullptr)) {}
+  ChannelHandle& operator=(ChannelHandle o) noexcept {
     std::swap(ends_, o.ends_);
     return *this;
   }
-  ~Sender() {
-    if (ends_) ends_->drop(Ends::kSender);
+  ~ChannelHandle() {
+    if (ends_) ends_->drop(kKind);
   }
 
-  // As Channel::send / try_send: waits while full; the value comes back if
-  // the channel is closed (all receivers gone, or close()).
-  typename Channel<T>::SendAwaiter send(T value) {
-    return typename Channel<T>::SendAwaiter(core(), std::move(value));
-  }
-  SendResult<T> try_send(T value) { return core()->try_send(std::move(value)); }
   // Closes the channel for everyone; false if it was closed already.
   bool close() { return core()->close(); }
   bool is_closed() const { return core()->is_closed(); }
+  // Items buffered right now (a snapshot).
   size_t size() const { return core()->size(); }
+  // Channel<T>::kUnbounded for an unbounded channel.
   size_t capacity() const { return core()->capacity(); }
 
- private:
-  using Ends = detail::ChannelEnds<T>;
-  template <class U>
-  friend std::pair<Sender<U>, Receiver<U>> channel(size_t);
-  template <class U>
-  friend std::pair<Sender<U>, Receiver<U>> unbounded_channel();
-  explicit Sender(Ends* ends) noexcept : ends_(ends) {}
-  detail::ChannelCore<T>* core() const {
-    if (!ends_) throw std::logic_error("weft: use of a moved-from weft::Sender");
+ protected:
+  using Ends = ChannelEnds<T>;
+  explicit ChannelHandle(Ends* ends) noexcept : ends_(ends) {}
+  ChannelCore<T>* core() const {
+    if (!ends_) {
+      throw std::logic_error(kKind == Ends::kSender ? "weft: use of a moved-from weft::Sender"
+                                                    : "weft: use of a moved-from weft::Receiver");
+    }
     return ends_->core();
   }
+
+ private:
   Ends* ends_;
 };
 
-template <class T>
-class Receiver {
- public:
-  Receiver(const Receiver& o) noexcept : ends_(o.ends_) {
-    if (ends_) ends_->add(Ends::kReceiver);
-  }
-  Receiver(Receiver&& o) noexcept : ends_(std::exchange(o.ends_, nullptr)) {}
-  Receiver& operator=(Receiver o) noexcept {
-    std::swap(ends_, o.ends_);
-    return *this;
-  }
-  ~Receiver() {
-    if (ends_) ends_->drop(Ends::kReceiver);
-  }
+}  // namespace detail
 
+template <class T>
+class Sender : public detail::ChannelHandle<T, detail::ChannelEnds<T>::kSender> {
+  using Handle = detail::ChannelHandle<T, detail::ChannelEnds<T>::kSender>;
+
+ public:
+  // As Channel::send / try_send: waits while full; the value comes back if
+  // the channel is closed (all receivers gone, or close()).
+  typename Channel<T>::SendAwaiter send(T value) {
+    return typename Channel<T>::SendAwaiter(this->core(), std::move(value));
+  }
+  SendResult<T> try_send(T value) { return this->core()->try_send(std::move(value)); }
+  // close(), is_closed(), size(), capacity(): detail::ChannelHandle.
+
+  // For channel() / unbounded_channel(): takes over one sender count of
+  // `ends` (detail: not for users, as Channel<T>::SendAwaiter's).
+  explicit Sender(detail::ChannelEnds<T>* ends) noexcept : Handle(ends) {}
+};
+
+template <class T>
+class Receiver : public detail::ChannelHandle<T, detail::ChannelEnds<T>::kReceiver> {
+  using Handle = detail::ChannelHandle<T, detail::ChannelEnds<T>::kReceiver>;
+
+ public:
   // As Channel::recv / try_recv: the item, or OUT_OF_RANGE once every
   // sender is gone (or close()) and the buffer is drained. Cancel-safe.
-  typename Channel<T>::RecvAwaiter recv() { return typename Channel<T>::RecvAwaiter(core()); }
-  absl::StatusOr<T> try_recv() { return core()->try_recv(); }
-  bool close() { return core()->close(); }
-  bool is_closed() const { return core()->is_closed(); }
-  size_t size() const { return core()->size(); }
-  size_t capacity() const { return core()->capacity(); }
-
- private:
-  using Ends = detail::ChannelEnds<T>;
-  template <class U>
-  friend std::pair<Sender<U>, Receiver<U>> channel(size_t);
-  template <class U>
-  friend std::pair<Sender<U>, Receiver<U>> unbounded_channel();
-  explicit Receiver(Ends* ends) noexcept : ends_(ends) {}
-  detail::ChannelCore<T>* core() const {
-    if (!ends_) throw std::logic_error("weft: use of a moved-from weft::Receiver");
-    return ends_->core();
+  typename Channel<T>::RecvAwaiter recv() {
+    return typename Channel<T>::RecvAwaiter(this->core());
   }
-  Ends* ends_;
+  absl::StatusOr<T> try_recv() { return this->core()->try_recv(); }
+  // close(), is_closed(), size(), capacity(): detail::ChannelHandle.
+
+  // For channel() / unbounded_channel(): takes over one receiver count of
+  // `ends` (detail: not for users, as Channel<T>::SendAwaiter's).
+  explicit Receiver(detail::ChannelEnds<T>* ends) noexcept : Handle(ends) {}
 };
 
 // A bounded channel holding at most `capacity` (>= 1) items, as handles.

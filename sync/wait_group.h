@@ -37,6 +37,7 @@
 #include "executor/coop.h"
 #include "executor/task.h"
 #include "executor/waker.h"
+#include "sync/queued_awaiter.h"
 #include "sync/waiter.h"
 
 namespace weft {
@@ -48,35 +49,19 @@ class WaitGroup {
   WaitGroup(const WaitGroup&) = delete;
   WaitGroup& operator=(const WaitGroup&) = delete;
 
-  class [[nodiscard]] Awaiter {
+  class [[nodiscard]] Awaiter : public detail::QueuedAwaiter<Awaiter, WaitGroup> {
    public:
-    explicit Awaiter(WaitGroup* wg) noexcept : wg_(wg) {}
-    Awaiter(const Awaiter&) = delete;
-    Awaiter& operator=(const Awaiter&) = delete;
-    ~Awaiter() {
-      if (waiter_.load_state() != detail::WaiterState::kIdle) wg_->abandon(waiter_);
-    }
+    explicit Awaiter(WaitGroup* wg) noexcept : QueuedAwaiter(wg) {}
     bool await_ready() const noexcept { return false; }
-    template <detail::WeftPromise P>
-    bool await_suspend(std::coroutine_handle<P> h) {
-      return coop_.suspend<&Awaiter::try_suspend<P>>(this, h);
-    }
-    void await_resume() {
-      coop_.rethrow_if_failed();
-      detail::consume_notified(waiter_, "WaitGroup");
-    }
+    void await_resume() { finish_wait("WaitGroup"); }
 
    private:
-    // await_suspend's work, done now or, after a budget yield, when the
-    // task next runs (executor/coop.h): true when queued.
+    friend QueuedAwaiter;
+    // await_suspend's work (sync/queued_awaiter.h): true when queued.
     template <detail::WeftPromise P>
     bool try_suspend(std::coroutine_handle<P> h) {
-      return wg_->wait_or_queue(waiter_, current_waker(h));
+      return owner_->wait_or_queue(waiter_, current_waker(h));
     }
-
-    WaitGroup* wg_;
-    detail::Waiter waiter_;
-    detail::DeferredOp coop_;
   };
 
   void add(size_t n = 1);
@@ -87,6 +72,9 @@ class WaitGroup {
   size_t count() const;
 
  private:
+  // The shared awaiter calls abandon() when a waiting task is destroyed.
+  template <class, class, class>
+  friend class detail::QueuedAwaiter;
   bool wait_or_queue(detail::Waiter& w, Waker waker);
   void abandon(detail::Waiter& w) noexcept;
 
