@@ -133,8 +133,10 @@ class Timer::Awaiter {
     coop_.rethrow_if_failed();
   }
 
-  // A Task that awaits the timer (one frame), where a Task is wanted.
+  // A Task that awaits the timer (one frame), where a Task is wanted:
+  // block_on(t.wait().task()), when_any over Tasks, spawn.
   operator Task<void>() && { return as_task(timer_); }  // NOLINT: implicit on purpose
+  Task<void> task() && { return as_task(timer_); }
 
  private:
   static Task<void> as_task(Timer* t) { co_await Awaiter(t); }
@@ -246,6 +248,7 @@ class [[nodiscard]] Interval::Tick {
 
   // A Task that awaits the tick (one frame), where a Task is wanted.
   operator Task<Clock::time_point>() && { return as_task(interval_); }  // NOLINT: implicit
+  Task<Clock::time_point> task() && { return as_task(interval_); }
 
  private:
   static Task<Clock::time_point> as_task(Interval* iv) { co_return co_await Tick(iv); }
