@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <thread>
 
 #include "alloc_count.h"
 #include "reactor/timer_entry.h"
@@ -103,4 +104,19 @@ TEST_CASE("the entry cache reuses what it frees on the same thread", "[alloc][ti
   ex.run(sleeps(10));
   CHECK(TimerEntry::heap_allocations() == entries_before);
   CHECK(TimerEntry::cached_here() == cached);
+}
+
+TEST_CASE("a thread's cached entries serve other threads after it exits", "[alloc][timer]") {
+  // The first thread allocates its entries and caches them; at its exit
+  // they go to the shared stack, where a new thread (whose own cache is
+  // empty) finds them.
+  std::thread([] { weft::block_on(sleeps(3)); }).join();
+  const size_t entries_before = TimerEntry::heap_allocations();
+  size_t cached_by_second = 0;
+  std::thread([&] {
+    weft::block_on(sleeps(3));
+    cached_by_second = TimerEntry::cached_here();
+  }).join();
+  CHECK(TimerEntry::heap_allocations() == entries_before);
+  CHECK(cached_by_second >= 1);
 }
