@@ -280,15 +280,20 @@ void Reactor::run_timers() noexcept {
   });
   for (TimerEntry* e : fired_) {
     uint32_t expected = TimerEntry::kPending;
+    Waker w;
     // acq_rel: pairs with cancel_timer's CAS and with fired()'s acquire.
     if (e->state.compare_exchange_strong(expected, TimerEntry::kFired, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
       // The close takes the Waker the owner registered (atomic_waker.h).
-      e->waker.close().wake();
+      w = e->waker.close();
     }
     // Fired or lost to a cancel, the node is unlinked: the driver is done
     // with it. (A cancel operation still to come drops the owner's only.)
+    // Dropped before the wake: the woken task then drops the last
+    // reference itself, and the entry goes back to the cache of the thread
+    // that will arm the next one (timer_entry.h, "Recycling").
     e->unref();
+    std::move(w).wake();
   }
   timers_in_wheel_.store(wheel_.size(), std::memory_order_release);
 }

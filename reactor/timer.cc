@@ -10,34 +10,43 @@ namespace weft {
 using detail::Reactor;
 using detail::TimerEntry;
 
-// Awaits one entry: suspends until it fires, or until the Timer is re-armed
-// or cancelled (which moves or takes the waker under the Timer's lock).
-struct Timer::EntryWait {
-  Timer* timer;
-  TimerEntry* e;  // we hold a reference for the duration of the wait
-  bool registered = false;
-  bool await_ready() const noexcept {
-    // acquire: pairs with the driver's kFired CAS / the canceller's CAS.
-    return e->state.load(std::memory_order_acquire) != TimerEntry::kPending;
-  }
-  template <detail::WeftPromise P>
-  bool await_suspend(std::coroutine_handle<P> h) noexcept {
-    std::lock_guard<std::mutex> l(timer->mu_);
-    if (timer->entry_ != e) return false;  // re-armed or cancelled meanwhile
-    // Fails once the driver fired the entry (it closes the slot after the
-    // kFired CAS): then look again instead of suspending.
-    registered = e->waker.register_waker(current_waker(h));
-    return registered;
-  }
-  void await_resume() noexcept { registered = false; }
-  // Destroyed while suspended (the task was cancelled): take the Waker
-  // back from our entry (the Timer itself may be gone by now; if a re-arm
-  // closed the entry, the Waker moved on and withdraw does nothing, and
-  // the new entry's is dropped with it).
-  ~EntryWait() {
-    if (registered) e->waker.withdraw();
-  }
-};
+// Timer's lock (mu_) guards entry_ and deadline_, and is what makes these
+// steps atomic with respect to each other:
+//   - set_at: swap in the new entry, and move a Waker registered in the old
+//     one over to it (close the old slot: a registration racing with it
+//     fails, and its awaiter looks again);
+//   - cancel: take entry_, close its slot (the Waker is woken after the
+//     lock is released);
+//   - Awaiter::register_waker: read entry_, take a reference to it (the
+//     Timer's own reference keeps it alive while we hold the lock) and
+//     register the Waker there.
+// So a Waker is never registered in an entry the Timer has abandoned: it
+// lands in the current one, or its registration fails.
+
+bool Timer::Awaiter::register_waker(Waker w) {
+  std::lock_guard<std::mutex> l(timer_->mu_);
+  TimerEntry* e = timer_->entry_;
+  if (!e || e->fired()) return false;  // unarmed, cancelled, or done
+  // Fails once the driver fired the entry (it closes the slot after the
+  // kFired CAS): then the deadline has passed, and the wait is over.
+  if (!e->waker.register_waker(std::move(w))) return false;
+  // The Timer's reference keeps e alive while we hold the lock.
+  e->ref();
+  entry_ = e;
+  return true;
+}
+
+void Timer::Awaiter::release() noexcept {
+  TimerEntry* e = std::exchange(entry_, nullptr);
+  if (!e) return;
+  // Woken: the slot was closed (fired, cancelled, or the Waker moved on to
+  // a newer entry), and withdraw does nothing. Destroyed while suspended
+  // (the task was cancelled): take the Waker back. If a re-arm moved it to
+  // a newer entry, it stays there until that entry fires or is recycled;
+  // waking a suspension that is over is a no-op (waker.h).
+  e->waker.withdraw();
+  e->unref();
+}
 
 Timer::Timer(Timer&& o) noexcept {
   std::lock_guard<std::mutex> l(o.mu_);
@@ -55,9 +64,29 @@ Timer& Timer::operator=(Timer&& o) noexcept {
   return *this;
 }
 
+void Timer::arm_unshared(Clock::time_point deadline) {
+  Reactor& r = Reactor::get();
+  TimerEntry* e = TimerEntry::create();
+  e->when_ms = r.to_deadline_ms(deadline);
+  entry_ = e;
+  deadline_ = deadline;
+  // Hands over the driver's reference.
+  r.submit_timer(e);
+}
+
+void Timer::disarm_unshared() noexcept {
+  TimerEntry* old = std::exchange(entry_, nullptr);
+  // Nobody awaits a Timer that is being destroyed (it must outlive its
+  // awaits), but a Waker left by an awaiter destroyed while suspended may
+  // still sit in the slot: close() takes it, and it is dropped here.
+  Waker w = old->waker.close();
+  Reactor::get().cancel_timer(old);
+  std::move(w).wake();
+}
+
 void Timer::set_at(Clock::time_point deadline) {
   Reactor& r = Reactor::get();
-  auto* e = new TimerEntry();
+  TimerEntry* e = TimerEntry::create();
   e->when_ms = r.to_deadline_ms(deadline);
   TimerEntry* old;
   {
@@ -66,13 +95,14 @@ void Timer::set_at(Clock::time_point deadline) {
     deadline_ = deadline;
     if (old) {
       // Move a waiting task over to the new entry, under the lock that
-      // EntryWait takes to install it, so it cannot land on the old one.
-      // The new entry is not shared yet: its registration cannot fail.
+      // Awaiter::register_waker takes to install it, so it cannot land on
+      // the old one. The new entry is not shared yet: its registration
+      // cannot fail.
       if (Waker w = old->waker.close()) e->waker.register_waker(std::move(w));
     }
   }
   // Hands over the driver's reference; e may be cancelled (by another
-  // thread) and freed from here on: don't touch it.
+  // thread) and recycled from here on: don't touch it.
   r.submit_timer(e);
   if (old) {
     r.cancel_timer(old);
@@ -103,36 +133,9 @@ Clock::time_point Timer::deadline() const noexcept {
   return deadline_;
 }
 
-Task<void> Timer::wait() {
-  // A timer that has fired (or is unarmed) completes at once and counts
-  // against the cooperative budget (executor/coop.h); with none left, yield
-  // first and look after.
-  if (!detail::coop_has_budget()) co_await detail::CoopYield{};
-  bool waited = false;
-  for (;;) {
-    TimerEntry* e;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      e = entry_;
-      if (!e) break;  // unarmed or cancelled
-      e->refs.fetch_add(1, std::memory_order_relaxed);
-    }
-    struct Unref {
-      TimerEntry* e;
-      ~Unref() { e->unref(); }
-    } hold{e};
-    if (e->fired()) break;
-    co_await EntryWait{this, e};
-    waited = true;
-    if (e->fired()) break;
-    // Woken because the timer was re-armed or cancelled: look again.
-  }
-  if (!waited) detail::coop_consume();
-}
-
 void Sleep::arm(Waker w) {
   Reactor& r = Reactor::get();
-  auto* e = new TimerEntry();
+  TimerEntry* e = TimerEntry::create();
   e->when_ms = r.to_deadline_ms(deadline_);
   // Not shared yet: the registration cannot fail.
   e->waker.register_waker(std::move(w));
@@ -156,9 +159,7 @@ Sleep::~Sleep() {
 Interval::Interval(Clock::duration period, Clock::time_point start)
     : period_(period > Clock::duration::zero() ? period : Clock::duration(1)), next_(start) {}
 
-Task<Clock::time_point> Interval::tick() {
-  const Clock::time_point scheduled = next_;
-  co_await sleep_until(scheduled);
+void Interval::advance(Clock::time_point scheduled) noexcept {
   const Clock::time_point now = Clock::now();
   // Saturates: a huge period means the next tick never comes.
   next_ = detail::saturating_add(scheduled, period_);
@@ -167,7 +168,6 @@ Task<Clock::time_point> Interval::tick() {
     const auto behind = (now - scheduled) / period_;
     next_ = scheduled + (behind + 1) * period_;
   }
-  co_return scheduled;
 }
 
 }  // namespace weft

@@ -17,9 +17,14 @@
 // the order of wake() calls, not of task runs: tasks woken close together
 // run in the order their executor picks them (a LIFO slot, stealing,
 // several workers), so a later timer's task may run first. Destroying a
-// pending Timer (or cancelling the task that
-// sleeps) cancels it in O(1) without taking a lock; the driver frees it on
-// its next turn. Timers may be created, reset and awaited from any thread.
+// pending Timer (or cancelling the task that sleeps) cancels it in O(1)
+// without taking a lock; the driver lets go of it on its next turn. Timers
+// may be created, reset and awaited from any thread.
+//
+// Cost: no heap allocation in steady state. Each armed timer takes an entry
+// from a per-thread cache of recycled entries (timer_entry.h); the
+// awaitables (Sleep, Timer::Awaiter, Interval::Tick) have no coroutine
+// frame. A Timer's own operations take its (uncontended) lock.
 //
 // Example:
 //   co_await weft::sleep_for(std::chrono::milliseconds(10));
@@ -48,19 +53,25 @@ using Clock = std::chrono::steady_clock;
 // A one-shot timer. Awaiting it completes once its current deadline has
 // passed; re-arming it (from any thread) while a task awaits it moves that
 // task's wait to the new deadline. Awaiting an unarmed Timer completes at once.
+// The Timer must outlive an await of it (destroying it wakes the awaiting
+// task, which then looks at the Timer again).
 class Timer {
  public:
   Timer() noexcept = default;
-  explicit Timer(Clock::time_point deadline) { set_at(deadline); }
+  explicit Timer(Clock::time_point deadline) { arm_unshared(deadline); }
   template <class Rep, class Period>
   explicit Timer(std::chrono::duration<Rep, Period> after) {
-    set_after(after);
+    arm_unshared(detail::deadline_after(after));
   }
   Timer(Timer&& o) noexcept;
   Timer& operator=(Timer&& o) noexcept;
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
-  ~Timer() { cancel(); }
+  // No other thread may use a Timer that is being destroyed, so the
+  // destructor cancels without the lock.
+  ~Timer() {
+    if (entry_) disarm_unshared();
+  }
 
   void set_at(Clock::time_point deadline);
   // Saturates: see the header.
@@ -76,37 +87,86 @@ class Timer {
   bool fired() const noexcept;
   Clock::time_point deadline() const noexcept;
 
-  // Completes once the current deadline has passed.
-  Task<void> wait();
-
   class Awaiter;
-  Awaiter operator co_await();
+  // Completes once the current deadline has passed. An awaitable, not a
+  // Task: no coroutine frame (write `co_await t.wait()`; it converts to a
+  // Task<void> where one is needed).
+  Awaiter wait() noexcept;
+  Awaiter operator co_await() noexcept;
 
  private:
-  struct EntryWait;
+  // For the constructors and the destructor: nobody else sees the Timer.
+  void arm_unshared(Clock::time_point deadline);
+  void disarm_unshared() noexcept;
+
   // Guards entry_ and deadline_ against set_at / cancel from other threads.
+  // A lock, not a lock-free word: an awaiter must take a reference to the
+  // current entry while a cancel on another thread may be dropping the
+  // Timer's; the lock is what keeps the entry alive in between (timer.cc).
   mutable std::mutex mu_;
   detail::TimerEntry* entry_ = nullptr;  // guarded by mu_; our reference
   Clock::time_point deadline_{};        // guarded by mu_
 };
 
-// The awaitable of `co_await timer`: runs Timer::wait() as a child task.
+// The awaitable of `co_await timer` and `co_await timer.wait()`: no
+// coroutine frame. It registers the task's Waker in the Timer's current
+// entry; when the task is woken (the entry fired, or the Timer was
+// cancelled), it looks at the Timer again before the coroutine resumes
+// (DeferredOp, executor/coop.h), and waits again if the Timer was re-armed
+// meanwhile. Immovable: it may hold a reference to an entry.
 class Timer::Awaiter {
  public:
-  explicit Awaiter(Task<void> t) : task_(std::move(t)), inner_(task_.operator co_await()) {}
-  bool await_ready() const { return inner_.await_ready(); }
+  explicit Awaiter(Timer* t) noexcept : timer_(t) {}
+  Awaiter(const Awaiter&) = delete;
+  Awaiter& operator=(const Awaiter&) = delete;
+  ~Awaiter() { release(); }
+
+  // Everything happens in await_suspend, which completes at once (returns
+  // false) when the timer has fired or is unarmed.
+  bool await_ready() const noexcept { return false; }
   template <detail::WeftPromise P>
-  void await_suspend(std::coroutine_handle<P> h) noexcept { inner_.await_suspend(h); }
-  void await_resume() { inner_.await_resume(); }
+  bool await_suspend(std::coroutine_handle<P> h) {
+    return coop_.template suspend<&Awaiter::template try_suspend<P>>(this, h);
+  }
+  void await_resume() {
+    release();
+    coop_.rethrow_if_failed();
+  }
+
+  // A Task that awaits the timer (one frame), where a Task is wanted:
+  // block_on(t.wait().task()), when_any over Tasks, spawn.
+  operator Task<void>() && { return as_task(timer_); }  // NOLINT: implicit on purpose
+  Task<void> task() && { return as_task(timer_); }
 
  private:
-  Task<void> task_;
-  Task<void>::Awaiter inner_;
+  static Task<void> as_task(Timer* t) { co_await Awaiter(t); }
+
+  // Done (false: fired, unarmed or cancelled), or the Waker registered in
+  // the current entry and the re-check armed (true: stay suspended).
+  template <detail::WeftPromise P>
+  bool try_suspend(std::coroutine_handle<P> h) {
+    release();
+    if (!register_waker(current_waker(h))) return false;
+    coop_.template arm<&Awaiter::template try_suspend<P>>(this, h);
+    return true;
+  }
+  // Registers `w` in the Timer's current pending entry; false if there is
+  // none (unarmed, cancelled or fired). timer.cc.
+  bool register_waker(Waker w);
+  // Drops our reference to the entry we registered in, taking our Waker
+  // back if it is still there. timer.cc.
+  void release() noexcept;
+
+  Timer* const timer_;
+  detail::TimerEntry* entry_ = nullptr;  // registered in; our reference
+  detail::DeferredOp coop_;
 };
-inline Timer::Awaiter Timer::operator co_await() { return Awaiter(wait()); }
+inline Timer::Awaiter Timer::wait() noexcept { return Awaiter(this); }
+inline Timer::Awaiter Timer::operator co_await() noexcept { return Awaiter(this); }
 
 // The awaitable of sleep_until / sleep_for: no coroutine frame of its own,
-// one timer entry, allocated only if the deadline has not passed yet.
+// one timer entry, taken (from the entry cache: timer_entry.h) only if the
+// deadline has not passed yet.
 // Destroying it before it fired (the sleeping task was cancelled) cancels
 // the timer.
 class [[nodiscard]] Sleep {
@@ -129,6 +189,7 @@ class [[nodiscard]] Sleep {
     return true;
   }
   void await_resume() const noexcept {}
+  Clock::time_point deadline() const noexcept { return deadline_; }
 
  private:
   void arm(Waker w);
@@ -150,15 +211,52 @@ Sleep sleep_for(std::chrono::duration<Rep, Period> d) noexcept {
 // of catch-up ticks.
 class Interval {
  public:
+  class Tick;
   explicit Interval(Clock::duration period, Clock::time_point start = Clock::now());
-  // Completes at the next tick and returns its scheduled time.
-  Task<Clock::time_point> tick();
+  // Completes at the next tick and returns its scheduled time. An
+  // awaitable, not a Task: no coroutine frame (write `co_await
+  // every.tick()`; it converts to a Task<Clock::time_point> where one is
+  // needed). The Interval must outlive the await.
+  Tick tick() noexcept;
   Clock::duration period() const noexcept { return period_; }
 
  private:
+  // Moves next_ past `scheduled` (the tick that just completed).
+  void advance(Clock::time_point scheduled) noexcept;
+
   Clock::duration period_;
   Clock::time_point next_;
 };
+
+// The awaitable of Interval::tick(): a sleep until the scheduled tick.
+class [[nodiscard]] Interval::Tick {
+ public:
+  explicit Tick(Interval* iv) noexcept : interval_(iv), sleep_(iv->next_) {}
+  Tick(const Tick&) = delete;
+  Tick& operator=(const Tick&) = delete;
+
+  bool await_ready() const noexcept { return sleep_.await_ready(); }
+  template <detail::WeftPromise P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    return sleep_.await_suspend(h);
+  }
+  Clock::time_point await_resume() noexcept {
+    const Clock::time_point scheduled = sleep_.deadline();
+    interval_->advance(scheduled);
+    return scheduled;
+  }
+
+  // A Task that awaits the tick (one frame), where a Task is wanted.
+  operator Task<Clock::time_point>() && { return as_task(interval_); }  // NOLINT: implicit
+  Task<Clock::time_point> task() && { return as_task(interval_); }
+
+ private:
+  static Task<Clock::time_point> as_task(Interval* iv) { co_return co_await Tick(iv); }
+
+  Interval* const interval_;
+  Sleep sleep_;
+};
+inline Interval::Tick Interval::tick() noexcept { return Tick(this); }
 
 }  // namespace weft
 

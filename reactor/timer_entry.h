@@ -1,11 +1,23 @@
 // TimerEntry: one armed timer, shared between its owner (a Timer, or a
-// sleep) and the reactor's driver thread.
+// sleep) and the reactor's driver thread; and the cache that recycles
+// entries, so arming a timer in steady state allocates nothing.
 //
-// Protocol (no lock on the hot path). An entry has two references: the
-// owner's and the driver's.
-//   - The owner allocates it, sets the deadline and pushes it on the
-//     reactor's lock-free insert stack; the insert operation carries the
-//     driver's reference.
+// Why a recycled entry, not one embedded in the awaitable. tokio embeds the
+// entry in its Sleep and cancels it under the driver's lock: dropping a
+// Sleep unlinks it from the wheel there and then. Our wheel belongs to the
+// driver thread and takes no lock (reactor.h), so an embedded entry could
+// only be freed once the driver has acknowledged the cancel: a destructor
+// that waits for another thread, on every cancelled sleep. async-io keeps a
+// BTreeMap keyed by (deadline, id) and cancels through a queue of ids; it
+// allocates a map node per timer. We keep async-io's "cancel through a
+// queue" and tokio's "no allocation": the entry is heap memory that lives
+// as long as its last reference, and a dead entry goes to a cache instead
+// of back to malloc. In steady state every entry comes from the cache.
+//
+// 1. The two references (unchanged from the first version).
+//   - The owner takes an entry (TimerEntry::create: refs = 2), sets the
+//     deadline and pushes it on the reactor's lock-free insert stack; the
+//     insert operation carries the driver's reference.
 //   - The driver, taking the insert: links a kPending entry in its
 //     TimerWheel (the wheel now holds the driver's reference); drops the
 //     reference of an entry already cancelled.
@@ -16,17 +28,45 @@
 //     reference travels with a cancel operation: the driver unlinks the entry
 //     if it is still linked (dropping the driver's reference) and drops the
 //     owner's. If it loses (already fired), the owner drops its reference.
-// So each reference is dropped exactly once, in whatever order the
-// operations reach the driver.
-//   - The waker slot is an AtomicWaker (executor/atomic_waker.h): the
-//     awaiting task registers there (a re-arm moves the Waker to the new
-//     entry), the driver closes it when firing, a re-arm or cancel closes
-//     the entry it abandons; a registration on a closed slot fails, and
-//     the awaiter looks at the timer again instead of suspending.
+//   - A Timer's awaiter takes a third reference (under the Timer's lock,
+//     while the Timer's own reference keeps the entry alive) for as long as
+//     its Waker may sit in the entry's slot; it drops it when it resumes or
+//     is destroyed.
+//   So each reference is dropped exactly once, in whatever order the
+//   operations reach the driver, and nobody touches an entry after dropping
+//   their reference.
+// 2. The waker slot is an AtomicWaker (executor/atomic_waker.h): the
+//   awaiting task registers there (a re-arm moves the Waker to the new
+//   entry), the driver closes it when firing, a re-arm or cancel closes the
+//   entry it abandons; a registration on a closed slot fails, and the
+//   awaiter looks at the timer again instead of suspending.
+// 3. Recycling (timer_entry.cc). The thread that drops the last reference
+//   (refs 1 -> 0, acq_rel: it sees every other holder's accesses) destroys
+//   the entry in place (its Waker, if one is left, is dropped) and keeps
+//   the storage:
+//   - in its own thread's cache, a plain list, if that holds fewer than
+//     kLocalCacheMax entries (a worker that sleeps and frees its own
+//     entries reuses them without a single atomic);
+//   - otherwise on the shared stack, a Treiber push (release CAS, pairs
+//     with the acquire exchange of the thread that takes the stack). The
+//     driver, which frees cancelled entries but never creates any, fills
+//     its own cache once and then hands everything on this way: it never
+//     calls free() on the hot path;
+//   - beyond kSharedCacheMax entries on the shared stack, the storage is
+//     freed (a burst of a million timers does not stay cached for ever).
+//   create() takes from its thread's cache, else takes the whole shared
+//   stack with one acquire exchange (no ABA: nobody pops single entries
+//   from it), else allocates. A thread's cache goes to the shared stack
+//   when the thread exits.
+//   Storage in a cache is raw memory, no TimerEntry lives there; create()
+//   constructs a fresh one (refs = 2, kPending, empty waker). Under ASan
+//   the cached storage is poisoned, so a use after the last unref is still
+//   reported.
 #ifndef WEFT_REACTOR_TIMER_ENTRY_H_
 #define WEFT_REACTOR_TIMER_ENTRY_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "executor/atomic_waker.h"
@@ -42,6 +82,11 @@ struct TimerEntry : TimerNode {
   static constexpr uint32_t kPending = 0;
   static constexpr uint32_t kFired = 1;
   static constexpr uint32_t kCancelled = 2;
+
+  // A fresh entry (kPending, refs = 2: the owner's and the driver's), from
+  // the calling thread's cache when it has one. Throws std::bad_alloc only
+  // when the caches are empty and the allocation fails.
+  static TimerEntry* create();
 
   // The TimerNode base (deadline_ms and links) belongs to the driver thread.
   // Absolute deadline in the reactor's millisecond time base. Written
@@ -64,11 +109,29 @@ struct TimerEntry : TimerNode {
     // acquire: pairs with the driver's release CAS to kFired.
     return state.load(std::memory_order_acquire) == kFired;
   }
-  void unref() noexcept {
-    // acq_rel: the last owner frees after everyone's accesses (a Waker
-    // still registered is dropped with the entry).
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  // Takes one more reference; the caller must already know the entry alive
+  // (it holds a reference, or a lock under which one is held).
+  void ref() noexcept {
+    // relaxed: the new holder got the pointer through a reference that is
+    // already synchronized with; the unref that frees is acq_rel.
+    refs.fetch_add(1, std::memory_order_relaxed);
   }
+  void unref() noexcept {
+    // acq_rel: release publishes our accesses to the thread that drops the
+    // last reference; acquire (for that thread) sees everyone's before it
+    // destroys and recycles (a Waker still registered is dropped then).
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) recycle(this);
+  }
+
+  // For tests: entries allocated from the heap so far (all threads), and
+  // entries the calling thread's cache holds.
+  static size_t heap_allocations() noexcept;
+  static size_t cached_here() noexcept;
+
+ private:
+  TimerEntry() = default;
+  // Destroys `e` and keeps its storage (timer_entry.cc).
+  static void recycle(TimerEntry* e) noexcept;
 };
 
 }  // namespace detail

@@ -56,7 +56,7 @@ template <class D>
 void check_timer_stays_pending(D d) {
   weft::Timer t;
   t.set_after(d);
-  auto winner = weft::block_on(weft::when_any(t.wait(), [] {
+  auto winner = weft::block_on(weft::when_any(t.wait().task(), [] {
     return [](auto) -> weft::Task<void> { co_await weft::sleep_for(kPendingFor); }(0);
   }()));
   CHECK(winner.index() == 1);
@@ -135,7 +135,7 @@ TEST_CASE("negative durations and duration::min() fire at once", "[timer][issue1
     weft::Timer t;
     t.set_after(d);
     CHECK(t.deadline() <= Clock::now());
-    weft::block_on(t.wait());
+    weft::block_on(t.wait().task());
     auto r = weft::block_on(weft::timeout(d, value_after(1h, 1)));
     CHECK(absl::IsDeadlineExceeded(r.status()));
     CHECK(Clock::now() - start < kSlack);
