@@ -4,7 +4,9 @@
 // A thin adapter over weft::Signals (signal/signals.h), kept because
 // connections.h's await_stop_signal / stop_on_signal take it. Unlike the
 // signalfd it replaced, it needs nothing of main: create it at any time,
-// threads or not.
+// threads or not. listen() also blocks the two signals in the calling
+// thread, so that threads started afterwards leave them to weft's signal
+// thread (optional; see stop_signals.cc).
 //
 // Guarantees: those of weft::Signals. next() completes with the signal's
 // number when SIGINT or SIGTERM arrives after listen() (one that arrived

@@ -105,15 +105,18 @@ class Registry {
     for (size_t i = 0; i < sigs.size(); ++i) {
       if (absl::Status st = add_one(sigs[i]); !st.ok()) {
         for (size_t j = 0; j < i; ++j) remove_one(sigs[j]);
+        poke_if_mask_changed();
         return st;
       }
     }
+    poke_if_mask_changed();
     return absl::OkStatus();
   }
 
   void remove(int sig) {
     std::lock_guard<std::mutex> l(mu_);
     remove_one(sig);
+    poke_if_mask_changed();
   }
 
   absl::Status add_permanent_hook(int sig, void (*hook)()) {
@@ -125,6 +128,7 @@ class Registry {
       c.permanent = true;  // the listener add_one counted is never removed
     }
     hooks_.push_back(hook);
+    poke_if_mask_changed();
     return absl::OkStatus();
   }
 
@@ -191,6 +195,7 @@ class Registry {
     }
     c.installed = true;
     c.listeners = 1;
+    mask_changed_ = true;
     return absl::OkStatus();
   }
 
@@ -202,15 +207,33 @@ class Registry {
     if (::sigaction(sig, nullptr, &cur) != 0 || !is_ours(cur)) return;  // covered: stay
     // acquire: our own earlier release store (same thread holds mu_).
     const struct sigaction* prev = g_slots[sig].prev.load(std::memory_order_acquire);
-    if (prev != nullptr && ::sigaction(sig, prev, nullptr) == 0) c.installed = false;
+    if (prev != nullptr && ::sigaction(sig, prev, nullptr) == 0) {
+      c.installed = false;
+      mask_changed_ = true;
+    }
+  }
+
+  // Wakes the dispatcher to take the new set of weft's signals into its
+  // mask (see dispatch()).
+  void poke_if_mask_changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!mask_changed_) return;
+    const char byte = 0;
+    // Full pipe: the dispatcher has a wake-up coming already.
+    [[maybe_unused]] ssize_t n = ::write(g_wake_fd.load(std::memory_order_relaxed), &byte, 1);
   }
 
   // The "weft-signals" thread: turns bytes on the self-pipe into wake-ups.
+  //
+  // Its signal mask blocks every signal except those weft's handler is
+  // installed for. So a program that blocked a signal in its other threads
+  // (as signalfd users do) still gets it, here; and a thread that sleeps in
+  // a plain read(2) is a good place for a handler to run (ThreadSanitizer
+  // runs handlers at once only in calls it intercepts, such as read; one for
+  // a thread parked in a raw futex waits until that thread wakes).
   void dispatch(int read_fd) {
-    sigset_t all;
-    sigfillset(&all);
-    // Handlers run on other threads; this one only reads the pipe.
-    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    sigset_t mask;
+    sigfillset(&mask);
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);  // until the first update
     pthread_setname_np(pthread_self(), "weft-signals");
     char buf[256];
     std::vector<void (*)()> hooks;
@@ -219,10 +242,20 @@ class Registry {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) fail("Signals: the self-pipe failed");
       event_.notify_all();
+      bool update_mask = false;
       {
         std::lock_guard<std::mutex> l(mu_);
         hooks = hooks_;
+        if (mask_changed_) {
+          update_mask = true;
+          mask_changed_ = false;
+          sigfillset(&mask);
+          for (int sig = 1; sig < NSIG; ++sig) {
+            if (ctl_[sig].installed) sigdelset(&mask, sig);
+          }
+        }
       }
+      if (update_mask) pthread_sigmask(SIG_SETMASK, &mask, nullptr);
       for (auto* h : hooks) h();  // outside the lock (STYLE.md habit 6)
     }
   }
@@ -231,6 +264,9 @@ class Registry {
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   Control ctl_[NSIG] ABSL_GUARDED_BY(mu_);
   std::vector<void (*)()> hooks_ ABSL_GUARDED_BY(mu_);
+  // The set of installed handlers changed since the dispatcher last set its
+  // mask.
+  bool mask_changed_ ABSL_GUARDED_BY(mu_) = false;
   Event event_;  // notify_all after every byte read: "look at the counters again"
 };
 

@@ -27,6 +27,13 @@
 //     process; that is the point. The previous handler runs with weft's
 //     signal mask (all signals blocked during the handler) and with the
 //     SA_RESTART flag, not its own flags.
+//   - A signal that every other thread blocks is still delivered: the
+//     "weft-signals" thread keeps the signals weft handles unblocked. (A
+//     program may block them in main before it starts threads, as signalfd
+//     users do; then the handler runs on that thread and never interrupts a
+//     worker's system calls. Under ThreadSanitizer this is what makes
+//     signals from outside arrive: TSan defers a handler on a thread parked
+//     in a raw futex, such as an idle block_on, until that thread wakes.)
 //   - The handler is async-signal-safe: one lock-free atomic increment, one
 //     write(2) of one byte to a non-blocking pipe, and the chained call;
 //     errno is preserved.

@@ -171,3 +171,30 @@ TEST_CASE("a moved-to Signals keeps listening; the moved-from one owns nothing")
   REQUIRE(::raise(SIGUSR2) == 0);
   CHECK(weft::block_on(next_of(&moved)) == SIGUSR2);
 }
+
+TEST_CASE("ping-pong: every signal raised after the previous report is reported (no lost wake-up)") {
+  constexpr int kRounds = 2000;
+  auto s = weft::signal(SIGUSR1);
+  REQUIRE(s.ok());
+  std::atomic<int> reported{0};
+  std::thread raiser([&] {
+    for (int i = 0; i < kRounds; ++i) {
+      // acquire: pairs with the task's release store of `reported`.
+      while (reported.load(std::memory_order_acquire) < i) std::this_thread::yield();
+      ::kill(::getpid(), SIGUSR1);
+    }
+  });
+  auto consume = [](weft::Signals* sigs, std::atomic<int>* reported) -> weft::Task<int> {
+    int got = 0;
+    for (int i = 0; i < kRounds; ++i) {
+      if (co_await sigs->next() == SIGUSR1) ++got;
+      // release: pairs with the raiser's acquire load.
+      reported->store(i + 1, std::memory_order_release);
+    }
+    co_return got;
+  };
+  weft::Executor ex;
+  CHECK(ex.run(consume(&*s, &reported)) == kRounds);
+  raiser.join();
+  CHECK_FALSE(s->try_next().has_value());
+}
