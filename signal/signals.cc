@@ -1,6 +1,7 @@
 #include "signal/signals.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -227,9 +228,9 @@ class Registry {
   // Its signal mask blocks every signal except those weft's handler is
   // installed for. So a program that blocked a signal in its other threads
   // (as signalfd users do) still gets it, here; and a thread that sleeps in
-  // a plain read(2) is a good place for a handler to run (ThreadSanitizer
-  // runs handlers at once only in calls it intercepts, such as read; one for
-  // a thread parked in a raw futex waits until that thread wakes).
+  // poll(2) is a good place for a handler to run (ThreadSanitizer runs
+  // handlers at once only in calls it intercepts as blocking, such as poll;
+  // one for a thread parked in a raw futex waits until that thread wakes).
   void dispatch(int read_fd) {
     sigset_t mask;
     sigfillset(&mask);
@@ -238,6 +239,15 @@ class Registry {
     char buf[256];
     std::vector<void (*)()> hooks;
     for (;;) {
+      // poll, then read: ThreadSanitizer runs a handler at once in a thread
+      // blocked in poll (an interceptor it marks as blocking), but g++ 12's
+      // TSan defers one that arrives in read(2) until the thread's next
+      // intercepted call, which here would never come.
+      pollfd pfd{read_fd, POLLIN, 0};
+      if (::poll(&pfd, 1, -1) < 0) {
+        if (errno == EINTR) continue;
+        fail("Signals: poll on the self-pipe failed");
+      }
       const ssize_t n = ::read(read_fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) fail("Signals: the self-pipe failed");
