@@ -219,7 +219,8 @@ class Registry {
   void poke_if_mask_changed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!mask_changed_) return;
     const char byte = 0;
-    // Full pipe: the dispatcher has a wake-up coming already.
+    // Full pipe: the dispatcher has a wake-up coming already. relaxed: the
+    // fd was stored by start() under mu_, which this thread holds.
     [[maybe_unused]] ssize_t n = ::write(g_wake_fd.load(std::memory_order_relaxed), &byte, 1);
   }
 
