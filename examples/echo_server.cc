@@ -143,8 +143,8 @@ int main(int argc, char** argv) {
     return weft::block_on(
         client(*server, absl::GetFlag(FLAGS_message), absl::GetFlag(FLAGS_count)));
   }
-  // Before any thread starts (weft's included): see stop_signals.h.
-  auto signals = examples::StopSignals::block();
+  // SIGINT / SIGTERM from here on become a stop request (stop_signals.h).
+  auto signals = examples::StopSignals::listen();
   if (!signals.ok()) {
     std::fprintf(stderr, "%s\n", signals.status().ToString().c_str());
     return 1;

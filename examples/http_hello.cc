@@ -5,9 +5,9 @@
 //   wrk -t1 -c50 -d10s --latency http://127.0.0.1:8080/
 //
 // It serves until SIGINT or SIGTERM, then exits cleanly (status 0): the
-// signals are blocked in every thread and read from a signalfd wrapped in
-// Async (stop_signals.h), so the shutdown runs as an ordinary task: stop
-// accepting, give open connections --drain_timeout, close the rest.
+// signals arrive through weft::Signals (stop_signals.h), so the shutdown
+// runs as an ordinary task: stop accepting, give open connections
+// --drain_timeout, close the rest.
 //
 // Limits (connections.h): at most --max_connections open (at the limit it
 // stops accepting until one ends); a connection is closed when a request
@@ -206,8 +206,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // Before any thread starts (weft's included): see stop_signals.h.
-  auto signals = examples::StopSignals::block();
+  // SIGINT / SIGTERM from here on become a stop request (stop_signals.h).
+  auto signals = examples::StopSignals::listen();
   if (!signals.ok()) {
     std::fprintf(stderr, "%s\n", signals.status().ToString().c_str());
     return 1;
@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
 
   int rc;
   {
-    // Declared after the listener and signalfd: destroyed first, with every
+    // Declared after the listener and signals: destroyed first, with every
     // task it still holds (open connections), once no thread is inside run().
     weft::WaitGroup stop;  // a one-shot latch: count 1 until the server is done
     stop.add(1);

@@ -2,36 +2,24 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/signalfd.h>
-
-#include <cerrno>
-#include <cstring>
-
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 
 namespace examples {
 
-absl::StatusOr<StopSignals> StopSignals::block() {
+absl::StatusOr<StopSignals> StopSignals::listen() {
+  // Optional with weft::Signals: blocked in this thread (main, before the
+  // servers start their threads, which inherit the mask), the signals are
+  // handled on weft's "weft-signals" thread and never interrupt a worker.
+  // It is also what lets a ThreadSanitizer build see them (signals.h).
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
-  if (const int err = pthread_sigmask(SIG_BLOCK, &stop, nullptr); err != 0) {
-    return absl::InternalError(absl::StrCat("pthread_sigmask: ", std::strerror(err)));
-  }
-  const int fd = ::signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) return weft::errno_status(errno, "signalfd");
-  auto a = weft::Async<weft::OwnedFd>::create(weft::OwnedFd(fd));
-  if (!a.ok()) return a.status();
-  return StopSignals(*std::move(a));
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  auto s = weft::Signals::create({SIGINT, SIGTERM});
+  if (!s.ok()) return s.status();
+  return StopSignals(*std::move(s));
 }
 
-weft::Task<absl::StatusOr<int>> StopSignals::next() {
-  signalfd_siginfo info{};
-  absl::Status st = co_await fd_.read_exact(&info, sizeof info);
-  if (!st.ok()) co_return st;
-  co_return static_cast<int>(info.ssi_signo);
-}
+weft::Task<absl::StatusOr<int>> StopSignals::next() { co_return co_await signals_.next(); }
 
 }  // namespace examples

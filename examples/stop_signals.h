@@ -1,20 +1,22 @@
-// StopSignals: SIGINT and SIGTERM delivered as an awaitable, so a server's
-// shutdown runs as an ordinary task (the examples' servers use it).
+// StopSignals: SIGINT and SIGTERM as an awaitable, so a server's shutdown
+// runs as an ordinary task (the examples' servers use it).
 //
-// Requires: block() is called in main before any thread starts (weft's
-// reactor and executors included): the signals are blocked in the calling
-// thread and every thread inherits that mask, so they are only ever read
-// from the signalfd and never kill the process.
+// A thin adapter over weft::Signals (signal/signals.h), kept because
+// connections.h's await_stop_signal / stop_on_signal take it. Unlike the
+// signalfd it replaced, it needs nothing of main: create it at any time,
+// threads or not. listen() also blocks the two signals in the calling
+// thread, so that threads started afterwards leave them to weft's signal
+// thread (optional; see stop_signals.cc).
 //
-// Guarantees: next() completes with the signal's number when SIGINT or
-// SIGTERM arrives (one that arrived earlier is returned at once).
+// Guarantees: those of weft::Signals. next() completes with the signal's
+// number when SIGINT or SIGTERM arrives after listen() (one that arrived
+// before the await is returned at once). While a StopSignals exists, the
+// signals do not terminate the process; once it is destroyed they do again.
 //
 // Example:
-//   int main() {
-//     auto signals = StopSignals::block();  // first, before any thread
-//     ...
-//     auto sig = co_await signals->next();   // in the server's main task
-//   }
+//   auto signals = StopSignals::listen();
+//   ...
+//   auto sig = co_await signals->next();   // in the server's main task
 #ifndef WEFT_EXAMPLES_STOP_SIGNALS_H_
 #define WEFT_EXAMPLES_STOP_SIGNALS_H_
 
@@ -25,14 +27,15 @@ namespace examples {
 
 class StopSignals {
  public:
-  static absl::StatusOr<StopSignals> block();
+  static absl::StatusOr<StopSignals> listen();
 
-  // The next SIGINT or SIGTERM's number.
+  // The next SIGINT or SIGTERM's number. (StatusOr for connections.h's
+  // callers; weft::Signals::next() itself cannot fail.)
   weft::Task<absl::StatusOr<int>> next();
 
  private:
-  explicit StopSignals(weft::Async<weft::OwnedFd> fd) : fd_(std::move(fd)) {}
-  weft::Async<weft::OwnedFd> fd_;  // a signalfd for SIGINT and SIGTERM
+  explicit StopSignals(weft::Signals signals) : signals_(std::move(signals)) {}
+  weft::Signals signals_;  // SIGINT and SIGTERM
 };
 
 }  // namespace examples
