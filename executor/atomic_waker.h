@@ -170,8 +170,11 @@ class AtomicWaker {
   static constexpr uint32_t kWaking = 2;
   static constexpr uint32_t kClosed = 4;
 
-  weft::atomic<uint32_t> state_{0};
+  // waker_ first, state_ last: the 4 bytes after state_ are tail padding,
+  // which a [[no_unique_address]] AtomicWaker member lends to the members
+  // that follow it (TaskHeader packs its flags there).
   Waker waker_;  // see "waker_ is accessed only by..." above
+  weft::atomic<uint32_t> state_{0};
 };
 
 }  // namespace weft

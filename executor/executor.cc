@@ -429,6 +429,8 @@ bool Executor::try_tick() { detail::CoopLimitScope budget(budget_); return core_
 size_t Executor::num_workers() const noexcept { return core_->num_workers(); }
 ExecutorMetrics Executor::metrics() const { return core_->metrics(); }
 
+TaskDump Executor::dump() const { return core_->dump(); }
+
 Executor::Worker::Worker(Executor* ex)
     : core_(ex->core_), slot_(core_->enter()), saved_worker_(detail::t_worker) {
   detail::t_worker = slot_;

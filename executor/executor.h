@@ -45,11 +45,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <source_location>
 #include <utility>
 
 #include "executor/coop.h"
 #include "executor/join_handle.h"
 #include "executor/metrics.h"
+#include "executor/task_dump.h"
 #include "executor/task.h"
 #include "executor/thread_root.h"
 
@@ -80,10 +82,12 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   // Schedules `task`; from a worker of this executor it goes to that
-  // worker's queue, from anywhere else to the injector.
+  // worker's queue, from anywhere else to the injector. `spawned_at` (the
+  // caller, by default) is recorded for dump().
   template <class T>
-  JoinHandle<T> spawn(Task<T> task) {
-    auto* h = detail::make_root(std::move(task), scheduler(), detail::state::kNewRoot);
+  JoinHandle<T> spawn(Task<T> task,
+                      std::source_location spawned_at = std::source_location::current()) {
+    auto* h = detail::make_root(std::move(task), scheduler(), detail::state::kNewRoot, spawned_at);
     submit(h);
     return JoinHandle<T>(h);
   }
@@ -108,6 +112,10 @@ class Executor {
 
   // A snapshot of what the executor is doing (metrics.h); any thread.
   ExecutorMetrics metrics() const;
+
+  // Every task spawned here and not finished: its state and where it was
+  // spawned (task_dump.h); any thread.
+  TaskDump dump() const;
 
  private:
   // The calling thread's membership as a worker (RAII).

@@ -12,6 +12,7 @@
 #ifndef WEFT_EXECUTOR_GLOBAL_H_
 #define WEFT_EXECUTOR_GLOBAL_H_
 
+#include <source_location>
 #include <utility>
 
 #include "executor/executor.h"
@@ -24,8 +25,9 @@ namespace weft {
 Executor& global_executor();
 
 template <class T>
-JoinHandle<T> spawn(Task<T> task) {
-  return global_executor().spawn(std::move(task));
+JoinHandle<T> spawn(Task<T> task,
+                    std::source_location spawned_at = std::source_location::current()) {
+  return global_executor().spawn(std::move(task), spawned_at);
 }
 
 }  // namespace weft

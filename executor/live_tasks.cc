@@ -59,6 +59,38 @@ std::vector<TaskHeader*> LiveTasks::take_all() {
   return all;
 }
 
+TaskDump LiveTasks::dump() const {
+  TaskDump d;
+  d.tasks.reserve(counts().live);
+  for (const Shard& sh : shards_) {
+    std::lock_guard<std::mutex> lock(sh.mu);
+    for (const TaskHeader* t = sh.head; t; t = t->live_next) {
+      // Listed means not finished: the frame holds its reference, so the
+      // header is alive while we hold the lock. spawned_at was written
+      // before insert() took this lock.
+      // acquire: pairs with the runner's release of the state word; only
+      // the flags and generation are read from it.
+      const uint64_t s = t->state.load(std::memory_order_acquire);
+      TaskInfo info;
+      info.id = reinterpret_cast<uintptr_t>(t);
+      if (s & (state::kCompleted | state::kClosed)) {
+        info.status = TaskStatus::kFinishing;
+      } else if (s & state::kRunning) {
+        info.status = TaskStatus::kRunning;
+      } else if (s & state::kScheduled) {
+        info.status = TaskStatus::kScheduled;
+      } else {
+        info.status = TaskStatus::kIdle;
+      }
+      info.runs = s >> state::kGenShift;
+      info.joined = (s & state::kHandle) != 0;
+      info.spawned_at = t->spawned_at;
+      d.tasks.push_back(info);
+    }
+  }
+  return d;
+}
+
 LiveTasks::Counts LiveTasks::counts() const {
   Counts c;
   for (const Shard& sh : shards_) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <mutex>
+#include "executor/task_dump.h"
 #include "executor/task_header.h"
 
 namespace weft {
@@ -32,6 +33,10 @@ class LiveTasks {
     size_t live = 0;
   };
   Counts counts() const;
+
+  // Every listed task's state and spawn site (task_dump.h), one shard at a
+  // time under its lock.
+  TaskDump dump() const;
 
  private:
   // 16 shards: more than the workers of a small machine, few enough to scan.

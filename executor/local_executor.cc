@@ -177,4 +177,6 @@ void LocalExecutor::work_until(detail::RootBase& root) noexcept { core_->work_un
 bool LocalExecutor::try_tick() { return core_->try_tick(); }
 ExecutorMetrics LocalExecutor::metrics() const { return core_->metrics(); }
 
+TaskDump LocalExecutor::dump() const { return core_->dump(); }
+
 }  // namespace weft

@@ -21,11 +21,13 @@
 #define WEFT_EXECUTOR_LOCAL_EXECUTOR_H_
 
 #include <cstdint>
+#include <source_location>
 #include <utility>
 
 #include "executor/coop.h"
 #include "executor/join_handle.h"
 #include "executor/metrics.h"
+#include "executor/task_dump.h"
 #include "executor/task.h"
 #include "executor/thread_root.h"
 
@@ -49,9 +51,11 @@ class LocalExecutor {
   LocalExecutor(const LocalExecutor&) = delete;
   LocalExecutor& operator=(const LocalExecutor&) = delete;
 
+  // `spawned_at` (the caller, by default) is recorded for dump().
   template <class T>
-  JoinHandle<T> spawn(Task<T> task) {
-    auto* h = detail::make_root(std::move(task), scheduler(), detail::state::kNewRoot);
+  JoinHandle<T> spawn(Task<T> task,
+                      std::source_location spawned_at = std::source_location::current()) {
+    auto* h = detail::make_root(std::move(task), scheduler(), detail::state::kNewRoot, spawned_at);
     submit(h);
     return JoinHandle<T>(h);
   }
@@ -60,8 +64,9 @@ class LocalExecutor {
   // through the cross-thread queue and runs on the owner. FIFO with other
   // spawn_remote calls and remote wakes, not with spawn().
   template <class T>
-  JoinHandle<T> spawn_remote(Task<T> task) {
-    auto* h = detail::make_root(std::move(task), scheduler(), detail::state::kNewRoot);
+  JoinHandle<T> spawn_remote(Task<T> task,
+                             std::source_location spawned_at = std::source_location::current()) {
+    auto* h = detail::make_root(std::move(task), scheduler(), detail::state::kNewRoot, spawned_at);
     submit_remote(h);
     return JoinHandle<T>(h);
   }
@@ -81,6 +86,9 @@ class LocalExecutor {
   // it is inside run()); injector_depth counts tasks sent from other
   // threads and not yet taken; no steals or LIFO polls.
   ExecutorMetrics metrics() const;
+
+  // Every task spawned here and not finished (task_dump.h); any thread.
+  TaskDump dump() const;
 
  private:
   detail::Scheduler* scheduler() noexcept;

@@ -203,6 +203,12 @@ std::vector<ExecutorMetrics> LocalPool::metrics() const {
   for (size_t i = 0; i < impl_->size(); ++i) all.push_back(impl_->executor(i).metrics());
   return all;
 }
+std::vector<TaskDump> LocalPool::dump() const {
+  std::vector<TaskDump> all;
+  all.reserve(impl_->size());
+  for (size_t i = 0; i < impl_->size(); ++i) all.push_back(impl_->executor(i).dump());
+  return all;
+}
 size_t LocalPool::least_loaded() noexcept { return impl_->least_loaded(); }
 LocalExecutor& LocalPool::executor(size_t worker) noexcept { return impl_->executor(worker); }
 detail::PinnedLoad* LocalPool::load(size_t worker) noexcept { return impl_->load(worker); }

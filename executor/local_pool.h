@@ -55,6 +55,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -65,6 +66,7 @@
 #include "executor/join_handle.h"
 #include "executor/local_executor.h"
 #include "executor/metrics.h"
+#include "executor/task_dump.h"
 #include "executor/task.h"
 
 namespace weft {
@@ -136,12 +138,14 @@ class LocalPool {
   size_t size() const noexcept;
 
   template <class F>
-  JoinHandle<typename detail::PinnedTask<F>::value_type> spawn_pinned(F f) {
-    return spawn_pinned_on(least_loaded(), std::move(f));
+  JoinHandle<typename detail::PinnedTask<F>::value_type> spawn_pinned(
+      F f, std::source_location spawned_at = std::source_location::current()) {
+    return spawn_pinned_on(least_loaded(), std::move(f), spawned_at);
   }
 
   template <class F>
-  JoinHandle<typename detail::PinnedTask<F>::value_type> spawn_pinned_on(size_t worker, F f) {
+  JoinHandle<typename detail::PinnedTask<F>::value_type> spawn_pinned_on(
+      size_t worker, F f, std::source_location spawned_at = std::source_location::current()) {
     static_assert(std::is_same_v<detail::PinnedTask<F>,
                                  Task<typename detail::PinnedTask<F>::value_type>>,
                   "spawn_pinned takes a callable that returns a weft::Task<T>");
@@ -150,7 +154,7 @@ class LocalPool {
                               " of a pool of " + std::to_string(size()));
     }
     return executor(worker).spawn_remote(
-        detail::run_pinned(std::move(f), detail::PinnedLoadGuard(load(worker))));
+        detail::run_pinned(std::move(f), detail::PinnedLoadGuard(load(worker))), spawned_at);
   }
 
   // Pinned tasks alive on `worker` (queued, running or waiting).
@@ -159,15 +163,19 @@ class LocalPool {
   // One snapshot per worker (LocalExecutor::metrics), from any thread.
   std::vector<ExecutorMetrics> metrics() const;
 
+  // One dump per worker (LocalExecutor::dump), from any thread.
+  std::vector<TaskDump> dump() const;
+
   // From a task running on a pool worker: spawns `task` on the same worker.
   // Elsewhere, throws std::logic_error.
   template <class T>
-  static JoinHandle<T> spawn_local(Task<T> task) {
+  static JoinHandle<T> spawn_local(Task<T> task,
+                                   std::source_location spawned_at = std::source_location::current()) {
     LocalExecutor* ex = detail::current_pool_executor();
     if (!ex) {
       throw std::logic_error("weft: LocalPool::spawn_local called outside a LocalPool worker");
     }
-    return ex->spawn(std::move(task));
+    return ex->spawn(std::move(task), spawned_at);
   }
 
   // The index of the pool worker the calling thread is, if it is one.

@@ -58,6 +58,9 @@ class SchedulerCore : public Scheduler {
   // Registers a freshly made root (not yet visible to any other thread).
   void adopt(TaskHeader* t) noexcept { live_.insert(t); }
 
+  // The live tasks (task_dump.h), from any thread.
+  TaskDump dump() const { return live_.dump(); }
+
   // Steps 1-3 of the shutdown above; the subclass passes its own queues'
   // contents (a chain via next) in `queued`. Step 4 is release().
   void shut_down(TaskHeader* queued) noexcept;

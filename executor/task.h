@@ -36,6 +36,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <source_location>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -343,10 +344,12 @@ inline Task<void> Promise<void>::get_return_object() noexcept {
 
 // Turns a Task into the root of a spawned or run task with `scheduler`.
 // `initial_state` is the state word to start from; the root starts with two
-// references (the frame's and its handle's).
+// references (the frame's and its handle's). `spawned_at` is what
+// Executor::dump() reports as the task's origin.
 template <class T>
 TaskHeader* make_root(Task<T>&& task, Scheduler* scheduler,
-                      uint64_t initial_state = state::kNewRoot) {
+                      uint64_t initial_state = state::kNewRoot,
+                      std::source_location spawned_at = {}) {
   auto h = task.release();
   if (!h) throw std::logic_error("weft: spawning a moved-from or empty weft::Task");
   if (h.promise().task() != nullptr || h.done()) {
@@ -355,6 +358,7 @@ TaskHeader* make_root(Task<T>&& task, Scheduler* scheduler,
   }
   TaskHeader* header = header_of_frame(h.address());
   header->scheduler = scheduler;
+  header->spawned_at = spawned_at;
   h.promise().make_root(header, h);
   // relaxed: the header is not yet shared; the push that publishes it to
   // another thread is a release.

@@ -51,6 +51,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <source_location>
 
 #include "executor/atomic.h"
 #include "executor/atomic_waker.h"
@@ -101,6 +102,12 @@ struct TaskHeader {
   // or decrements (acq_rel); the last decrement frees.
   weft::atomic<uint32_t> refs{1};  // the frame's own reference
 
+  // The shard of the live-task list this task is on (executor-private).
+  // Written under that shard's lock; read before taking it (relaxed) to
+  // know which lock to take, then re-read under it. Beside refs, which
+  // leaves it no padding.
+  weft::atomic<uint32_t> live_shard{0};
+
   // Set once when the task is spawned or rooted, before it is published to
   // any other thread; read-only afterwards. Null for a task that is only
   // ever awaited by another task.
@@ -130,11 +137,20 @@ struct TaskHeader {
   // the suspended frame, so it is never read once the frame is destroyed.
   DeferredOp* deferred_op = nullptr;
 
+  // Where the task was spawned (the caller of spawn, captured by its
+  // default argument); empty for a task that was never spawned (a run's
+  // main, an awaited child). Written once before the task is published to
+  // other threads (like scheduler), read by Executor::dump() under the
+  // live list's lock.
+  std::source_location spawned_at;
+
   // The waiter of the JoinHandle's await (an AtomicWaker: registered by
   // the await, withdrawn if that await is cancelled). Closed once, when the task finishes (completes or is destroyed
   // as cancelled), after has_output and the result are written: the close
   // publishes them (see "The join slot" in task_state.cc).
-  AtomicWaker join;
+  // [[no_unique_address]]: the flags below live in its tail padding, which
+  // keeps the header at 96 bytes with spawned_at (static_assert below).
+  [[no_unique_address]] AtomicWaker join;
 
   // Written by the runner before it closes `join` (release), read by the
   // handle after it sees `join` closed (acquire): whether the frame holds a
@@ -159,12 +175,14 @@ struct TaskHeader {
   // then stays allocated until that Task lets go of it, so the Task can see
   // the frame is gone. Written and read by the thread destroying the chain.
   bool frame_destroyed = false;
-
-  // The shard of the live-task list this task is on (executor-private).
-  // Written under that shard's lock; read before taking it (relaxed) to
-  // know which lock to take, then re-read under it.
-  weft::atomic<uint32_t> live_shard{0};
 };
+#ifndef WEFT_RELACY
+// Six words of links and pointers, the state word, two counters, the
+// spawn location, the join slot with the four flags in its tail: 96 bytes,
+// the frame's offset (kHeaderPrefix) that keeps frames in their malloc
+// size class. Under Relacy the atomics are bigger.
+static_assert(sizeof(TaskHeader) == 96, "TaskHeader grew: check its packing");
+#endif
 
 // Frames follow their header at this offset, which keeps the frame aligned
 // as operator new would.

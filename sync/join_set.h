@@ -46,6 +46,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <source_location>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -188,18 +189,29 @@ class JoinSet {
 
   // Spawns `task` on `ex` (an Executor or LocalExecutor, anything with
   // spawn(Task<T>)) into the set.
+  // The spawn location is passed on when the spawner takes one (weft's
+  // executors do, for their dump()).
   template <class Spawner>
-  void spawn(Spawner& ex, Task<T> task) {
+  void spawn(Spawner& ex, Task<T> task,
+             std::source_location spawned_at = std::source_location::current()) {
     const uint64_t id = next_id_++;
-    JoinHandle<T> h = ex.spawn(
-        detail::join_set_member<T>(std::move(task), detail::FinishNotice(shared_, id)));
+    Task<T> member =
+        detail::join_set_member<T>(std::move(task), detail::FinishNotice(shared_, id));
+    JoinHandle<T> h = [&] {
+      if constexpr (requires { ex.spawn(std::move(member), spawned_at); }) {
+        return ex.spawn(std::move(member), spawned_at);
+      } else {
+        return ex.spawn(std::move(member));
+      }
+    }();
     handles_.emplace(id, std::move(h));
   }
   // Spawns `task` on the global executor (executor/global.h).
-  void spawn(Task<T> task) {
+  void spawn(Task<T> task, std::source_location spawned_at = std::source_location::current()) {
     const uint64_t id = next_id_++;
     JoinHandle<T> h = weft::spawn(
-        detail::join_set_member<T>(std::move(task), detail::FinishNotice(shared_, id)));
+        detail::join_set_member<T>(std::move(task), detail::FinishNotice(shared_, id)),
+        spawned_at);
     handles_.emplace(id, std::move(h));
   }
 
