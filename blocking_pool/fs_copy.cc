@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <memory>
 
 #include "base/owned_fd.h"
@@ -16,15 +17,35 @@
 
 namespace weft::fs {
 namespace detail {
+
+uint64_t next_progress_chunk(uint64_t bytes, std::chrono::nanoseconds took) {
+  constexpr uint64_t kFloor = uint64_t{8} << 20;
+  constexpr uint64_t kCeiling = uint64_t{1} << 30;
+  const uint64_t grown = std::min(bytes, kCeiling) * 8;  // no overflow: <= 8 GiB
+  uint64_t want = grown;
+  if (took.count() > 0) {
+    // bytes * every / took, in long double: bytes (<= 2 GiB) times 5e7 ns
+    // would overflow 64 bits.
+    const long double rate_bytes =
+        static_cast<long double>(bytes) *
+        static_cast<long double>(std::chrono::nanoseconds(kProgressEvery).count()) /
+        static_cast<long double>(took.count());
+    if (rate_bytes < static_cast<long double>(grown)) want = static_cast<uint64_t>(rate_bytes);
+  }
+  return std::clamp(want, kFloor, kCeiling);
+}
+
 namespace {
 
 // Bytes per copy_file_range/sendfile call without a progress callback: as
 // much as the kernel takes in one call (it caps a call near 2 GiB).
-constexpr size_t kWholeChunk = size_t{1} << 30;
-// Bytes between progress reports: ~3 ms at the 2-3 GB/s a warm page cache
-// copies here, so a progress bar moves smoothly and the callbacks cost
-// nothing measurable.
-constexpr size_t kProgressChunk = size_t{8} << 20;
+constexpr uint64_t kWholeChunk = uint64_t{1} << 30;
+// With a progress callback, the first call moves kProgressChunk bytes (~3 ms
+// at the 2-3 GB/s a warm page cache copies here) and later calls are sized
+// by next_progress_chunk (fs_copy.h) to take about kProgressEvery each: a
+// 256 MiB copy makes 3 calls instead of 33, and a bar still moves 20 times
+// a second.
+constexpr uint64_t kProgressChunk = uint64_t{8} << 20;
 // The read/write fallback's buffer: large enough that the two system calls
 // per chunk are noise next to the copying.
 constexpr size_t kReadWriteChunk = size_t{1} << 20;
@@ -103,7 +124,6 @@ class Copier {
     bool empty_source = false;  // the kernel saw no data at offset 0
   };
 
-  size_t chunk() const { return on_progress_ ? kProgressChunk : kWholeChunk; }
   void report() {
     if (on_progress_) on_progress_(CopyProgress{pos_, total_});
   }
@@ -139,7 +159,10 @@ class Copier {
 
   Step kernel_copy(bool range, uint64_t end) {
     while (pos_ < end) {
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk(), end - pos_));
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk_, end - pos_));
+      // Only a progress callback needs the clock: it sizes the next call.
+      const auto started = on_progress_ ? std::chrono::steady_clock::now()
+                                        : std::chrono::steady_clock::time_point{};
       ssize_t n;
       if (range) {
         loff_t in_off = static_cast<loff_t>(pos_), out_off = in_off;
@@ -153,6 +176,10 @@ class Copier {
         n = ::sendfile(out_, in_, &in_off, want);
       }
       if (n > 0) {
+        if (on_progress_) {
+          chunk_ = next_progress_chunk(static_cast<uint64_t>(n),
+                                       std::chrono::steady_clock::now() - started);
+        }
         move_to(pos_ + static_cast<uint64_t>(n));
         continue;
       }
@@ -207,6 +234,8 @@ class Copier {
   const std::filesystem::path& to_;
   const CopyProgressFn& on_progress_;
   CopyMethod method_;
+  // Bytes asked of the next copy_file_range/sendfile call.
+  uint64_t chunk_ = on_progress_ ? kProgressChunk : kWholeChunk;
   uint64_t pos_ = 0;   // source offset copied (or skipped, in a hole) up to
   bool eof_ = false;   // a run met the end of the source
 };

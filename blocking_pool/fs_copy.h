@@ -36,9 +36,10 @@
 //   under flow control) fails with Unavailable.
 // - Errors as in fs_error.h; InvalidArgument when `from` is not a regular
 //   file or is `to`. With a progress callback, it is called on the pool
-//   thread each time the copy passes a kProgressChunk (8 MiB) boundary of
-//   the source (skipped holes count) and at the end with copied == total;
-//   keep it short (it delays the copy) and thread-safe.
+//   thread after each copy call that passes an 8 MiB boundary of the source
+//   (skipped holes count; the calls are sized to take ~50 ms each, see
+//   next_progress_chunk) and at the end with copied == total; keep it short
+//   (it delays the copy) and thread-safe.
 //
 // Example:
 //   auto n = co_await weft::fs::copy("big.iso", "/mnt/usb/big.iso",
@@ -46,6 +47,7 @@
 #ifndef WEFT_BLOCKING_POOL_FS_COPY_H_
 #define WEFT_BLOCKING_POOL_FS_COPY_H_
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -72,6 +74,14 @@ struct CopyOutcome {
   uint64_t bytes = 0;
   CopyMethod method = CopyMethod::kCopyFileRange;
 };
+// With a progress callback, each copy_file_range/sendfile call asks for
+// as many bytes as the last call's rate moves in about kProgressEvery: at
+// least 8 MiB (the first call's size), at most 8 times the last call's
+// bytes and at most 1 GiB. So copies stay large (cp's few calls) and
+// reports still come several times a second on a slow disk or a fast one.
+inline constexpr std::chrono::milliseconds kProgressEvery{50};
+uint64_t next_progress_chunk(uint64_t bytes, std::chrono::nanoseconds took);
+
 // The synchronous copy; `first` lets tests start further down the
 // fallback chain.
 absl::StatusOr<CopyOutcome> copy_now(const std::filesystem::path& from,

@@ -314,3 +314,21 @@ TEST_CASE("copy errors", "[fs][copy]") {
     CHECK_THAT(std::string(r.status().message()), Catch::Contains(denied.native()));
   }
 }
+
+// Issue #10: with a progress callback, copy calls stay large (cp makes 2
+// calls for 256 MiB; 8 MiB calls made 33) while reports keep coming.
+TEST_CASE("progress copies are sized by the last call's rate, within bounds", "[fs][copy]") {
+  using std::chrono::milliseconds;
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  // 8 MiB in 4 ms (2 GB/s): the next call grows, but at most 8x.
+  CHECK(fs::detail::next_progress_chunk(8 * kMiB, milliseconds(4)) == 64 * kMiB);
+  // 64 MiB in 32 ms: 50 ms at that rate is 100 MiB.
+  CHECK(fs::detail::next_progress_chunk(64 * kMiB, milliseconds(32)) == 100 * kMiB);
+  // Slow (a USB stick): never below the 8 MiB floor.
+  CHECK(fs::detail::next_progress_chunk(8 * kMiB, milliseconds(800)) == 8 * kMiB);
+  // A reflink that took no measurable time, and a huge call: never past 1 GiB.
+  CHECK(fs::detail::next_progress_chunk(512 * kMiB, std::chrono::nanoseconds(0)) == 1024 * kMiB);
+  CHECK(fs::detail::next_progress_chunk(2048 * kMiB, milliseconds(1)) == 1024 * kMiB);
+  // A short call at the end of a run (a few KiB): back to the floor.
+  CHECK(fs::detail::next_progress_chunk(4096, std::chrono::microseconds(3)) == 8 * kMiB);
+}
