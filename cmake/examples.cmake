@@ -11,9 +11,9 @@ target_compile_definitions(weft_example_asio INTERFACE
   ASIO_STANDALONE ASIO_NO_DEPRECATED ASIO_HAS_CO_AWAIT=1)
 target_link_libraries(weft_example_asio INTERFACE Threads::Threads)
 
-# What the example servers share (SIGINT/SIGTERM, connection limits).
-add_library(weft_example_servers STATIC
-  examples/stop_signals.cc examples/connections.cc)
+# What the example servers share (SIGINT/SIGTERM, connection limits; the
+# header-only --stats printer, examples/stats.h, needs nothing built).
+add_library(weft_example_servers STATIC examples/connections.cc)
 target_compile_options(weft_example_servers PRIVATE ${WEFT_WARNINGS})
 target_link_libraries(weft_example_servers PUBLIC weft::weft absl::flags absl::time absl::strings)
 
@@ -30,3 +30,5 @@ weft_example(join_thread_pool weft_example_asio)
 weft_example(wrap_sync_socket weft_example_asio)
 weft_example(echo_server weft_example_servers absl::flags_parse)
 weft_example(http_hello weft_example_servers absl::flags_parse)
+weft_example(chat weft_example_servers absl::flags_parse)
+weft_example(tee)

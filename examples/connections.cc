@@ -1,5 +1,7 @@
 #include "examples/connections.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -54,23 +56,26 @@ namespace {
 weft::Task<void> wait_for(weft::WaitGroup* wg) { co_await wg->wait(); }
 }  // namespace
 
-weft::Task<bool> await_stop_signal(StopSignals& signals) {
-  auto sig = co_await signals.next();
-  if (!sig.ok()) {
-    std::fprintf(stderr, "signalfd: %s\n", sig.status().ToString().c_str());
-    co_return false;
-  }
-  std::printf("got %s, shutting down\n", ::strsignal(*sig));
-  std::fflush(stdout);
-  co_return true;
+absl::StatusOr<weft::Signals> stop_signals() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);  // see connections.h
+  return weft::Signals::create({SIGINT, SIGTERM});
 }
 
-weft::Task<int> stop_on_signal(StopSignals& signals, weft::JoinHandle<void>& acceptor,
-                               Connections& conns, std::chrono::nanoseconds drain_timeout) {
-  const bool got = co_await await_stop_signal(signals);
+weft::Task<void> await_stop_signal(weft::Signals& signals) {
+  const int sig = co_await signals.next();
+  std::printf("got %s, shutting down\n", ::strsignal(sig));
+  std::fflush(stdout);
+}
+
+weft::Task<void> stop_on_signal(weft::Signals& signals, weft::JoinHandle<void>& acceptor,
+                                Connections& conns, std::chrono::nanoseconds drain_timeout) {
+  co_await await_stop_signal(signals);
   co_await acceptor.cancel();  // no new connections
-  co_await conns.drain(got ? drain_timeout : std::chrono::nanoseconds(0));
-  co_return got ? 0 : 1;
+  co_await conns.drain(drain_timeout);
 }
 
 weft::Task<void> Connections::track(weft::SemaphoreGuard slot, weft::Task<void> conn) {

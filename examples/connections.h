@@ -13,14 +13,15 @@
 //   --idle_timeout per read or write; http_hello allows it for each whole
 //   request (so a client trickling a header byte by byte is cut off too,
 //   as nginx's client_header_timeout does).
-// - Shutdown: drain(grace) waits for the open connections to finish, at most
+// - Shutdown: stop_signals() / stop_on_signal() turn SIGINT and SIGTERM
+//   into a task's wake-up (weft::Signals); drain(grace) waits for the open connections to finish, at most
 //   `grace`, then cancels the rest (their frames are destroyed, closing
 //   their sockets) and waits for that.
 //
 // Requires: the Connections outlives drain() (called once, after the accept
 // loop has stopped); connections are started only through track().
 //
-// Example (echo_server.cc, http_hello.cc):
+// Example (echo_server.cc, http_hello.cc, chat.cc):
 //   examples::Connections conns(max_connections);
 //   for (;;) {
 //     weft::SemaphoreGuard slot = co_await conns.slot();
@@ -43,7 +44,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "examples/stop_signals.h"
 #include "weft.h"
 
 namespace examples {
@@ -86,17 +86,23 @@ class Connections {
   std::stop_source cancel_;   // drain() cancels what outlives the grace period
 };
 
+// SIGINT and SIGTERM as a weft::Signals (signal/signals.h): from here on
+// they no longer terminate the process; the server's shutdown task awaits
+// them. Also blocks the two signals in the calling thread, so that threads
+// started afterwards (call it from main, first) leave them to weft's signal
+// thread: optional for weft::Signals, but it keeps the signals from
+// interrupting workers' system calls, and it is what lets a
+// ThreadSanitizer build see signals sent from outside (signals.h).
+absl::StatusOr<weft::Signals> stop_signals();
+
 // Waits for SIGINT or SIGTERM and says so: "got <signal>, shutting down" on
-// stdout, or the signalfd's error on stderr. Returns whether a signal was
-// read.
-weft::Task<bool> await_stop_signal(StopSignals& signals);
+// stdout.
+weft::Task<void> await_stop_signal(weft::Signals& signals);
 
 // The example servers' shutdown: waits for SIGINT or SIGTERM, cancels
 // `acceptor` (no new connections), then drains `conns` for `drain_timeout`.
-// Returns the exit status: 0, or 1 when the signal could not be read (then
-// open connections get no grace).
-weft::Task<int> stop_on_signal(StopSignals& signals, weft::JoinHandle<void>& acceptor,
-                               Connections& conns, std::chrono::nanoseconds drain_timeout);
+weft::Task<void> stop_on_signal(weft::Signals& signals, weft::JoinHandle<void>& acceptor,
+                                Connections& conns, std::chrono::nanoseconds drain_timeout);
 
 // The deadline `idle` from now (saturating); time_point::max() for
 // kNoIdleLimit.

@@ -13,19 +13,22 @@
 // The server bounds what clients can hold (connections.h): at most
 // --max_connections open (at the limit it stops accepting until one ends),
 // each closed after --idle_timeout without progress. On SIGINT or SIGTERM
-// (stop_signals.h) it stops accepting, gives open connections
+// (weft::Signals, connections.h) it stops accepting, gives open connections
 // --drain_timeout to finish, closes the rest and exits 0.
+//
+// --stats prints the executor's metrics every second (stats.h).
 #include <signal.h>
 #include <string.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "examples/connections.h"
-#include "examples/stop_signals.h"
+#include "examples/stats.h"
 #include "weft.h"
 
 ABSL_FLAG(int, port, 7000, "server: the port to listen on (0: any free port)");
@@ -34,6 +37,7 @@ ABSL_FLAG(std::string, connect, "",
           "client mode: the server's numeric HOST:PORT (\"[::1]:7000\" for IPv6)");
 ABSL_FLAG(std::string, message, "hello from weft", "client: what to send");
 ABSL_FLAG(int, count, 1, "client: how many times to send it");
+ABSL_FLAG(bool, stats, false, "server: print the executor's metrics every second");
 
 namespace {
 
@@ -84,12 +88,11 @@ weft::Task<void> accept_loop(weft::TcpListener* listener, examples::Connections*
 }
 
 // Serves until SIGINT or SIGTERM, then drains; returns the exit status.
-weft::Task<int> serve(weft::TcpListener listener, examples::StopSignals signals,
+weft::Task<int> serve(weft::TcpListener listener, weft::Signals signals,
                       examples::ServerLimits limits) {
   examples::Connections conns(limits.max_connections);
   auto acceptor = weft::spawn(accept_loop(&listener, &conns, limits.idle_timeout));
-  const int rc = co_await examples::stop_on_signal(signals, acceptor, conns, limits.drain_timeout);
-  if (rc != 0) co_return rc;
+  co_await examples::stop_on_signal(signals, acceptor, conns, limits.drain_timeout);
   std::printf("bye\n");
   co_return 0;
 }
@@ -143,8 +146,8 @@ int main(int argc, char** argv) {
     return weft::block_on(
         client(*server, absl::GetFlag(FLAGS_message), absl::GetFlag(FLAGS_count)));
   }
-  // SIGINT / SIGTERM from here on become a stop request (stop_signals.h).
-  auto signals = examples::StopSignals::listen();
+  // SIGINT / SIGTERM from here on become a stop request (connections.h).
+  auto signals = examples::stop_signals();
   if (!signals.ok()) {
     std::fprintf(stderr, "%s\n", signals.status().ToString().c_str());
     return 1;
@@ -173,6 +176,11 @@ int main(int argc, char** argv) {
   std::printf("echo server listening on %s\n",
               listener->local_address().value().to_string().c_str());
   std::fflush(stdout);
+  if (absl::GetFlag(FLAGS_stats)) {
+    weft::spawn(examples::stats_every_second("global", [] {
+      return std::vector<weft::ExecutorMetrics>{weft::global_executor().metrics()};
+    })).detach();
+  }
   // The accept loop and the connections run on the global executor; this
   // thread waits for a stop signal.
   return weft::block_on(serve(*std::move(listener), *std::move(signals), *limits));

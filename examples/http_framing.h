@@ -121,7 +121,19 @@ inline Request parse_head(std::string_view in) {
   return r;
 }
 
-// One connection's input buffer and framing state: bytes read but not yet
+// Appends the response to `r` (a complete head: not kIncomplete) to `out`;
+// returns true when the connection must close once `out` is written.
+inline bool respond(const Request& r, std::string& out) {
+  if (r.kind != Request::kOk) {
+    out += r.kind == Request::kChunked ? kChunkedUnsupported : kBadRequest;
+    return true;
+  }
+  out += r.close ? kHelloThenClose : kHello;
+  return r.close;
+}
+
+// One connection's input buffer and framing state (the benchmark's Asio
+// peer; weft's http_hello reads through a weft::BufReader instead): bytes read but not yet
 // answered. Each server's loop is: answer(), write what it produced,
 // make_room(), read into read_at()/read_room(), did_read().
 class RequestBuffer {
@@ -139,14 +151,9 @@ class RequestBuffer {
       if (skip_body_ > 0 || begin_ == end_) return false;
       const Request r = parse_head(std::string_view(in_ + begin_, end_ - begin_));
       if (r.kind == Request::kIncomplete) return false;
-      if (r.kind != Request::kOk) {
-        out += r.kind == Request::kChunked ? kChunkedUnsupported : kBadRequest;
-        return true;
-      }
-      out += r.close ? kHelloThenClose : kHello;
+      if (respond(r, out)) return true;
       begin_ += r.head_len;
       skip_body_ = r.content_length;
-      if (r.close) return true;
     }
   }
 

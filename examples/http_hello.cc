@@ -5,7 +5,7 @@
 //   wrk -t1 -c50 -d10s --latency http://127.0.0.1:8080/
 //
 // It serves until SIGINT or SIGTERM, then exits cleanly (status 0): the
-// signals arrive through weft::Signals (stop_signals.h), so the shutdown
+// signals arrive through weft::Signals (connections.h), so the shutdown
 // runs as an ordinary task: stop accepting, give open connections
 // --drain_timeout, close the rest.
 //
@@ -22,9 +22,10 @@
 //           SO_REUSEPORT listener on the same port (the kernel spreads the
 //           connections), its own connection limit (--max_connections / N)
 //           and its connections' tasks, which never leave it.
-// --stats prints the executor's metrics every second.
+// --stats prints the executor's metrics every second (stats.h).
 //
-// HTTP: just enough to find request boundaries. A request ends after its
+// HTTP: just enough to find request boundaries (http_framing.h), read
+// through a weft::BufReader (io/buf_reader.h). A request ends after its
 // header block plus Content-Length bytes of body; pipelined requests are
 // answered in order, all the responses for what one read brought in going
 // out in one write. "Connection: close" (or HTTP/1.0 without keep-alive)
@@ -36,6 +37,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -45,7 +47,7 @@
 #include "absl/flags/parse.h"
 #include "examples/connections.h"
 #include "examples/http_framing.h"
-#include "examples/stop_signals.h"
+#include "examples/stats.h"
 #include "weft.h"
 
 ABSL_FLAG(int, port, 8080, "the port to listen on (0: any free port)");
@@ -65,13 +67,52 @@ constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
 
 // --- one connection ------------------------------------------------------
 
-// The connection's work; `idle` moves its deadline (IdleWatch).
-weft::Task<void> serve_requests(weft::TcpStream& s, examples::IdleWatch& idle) {
-  RequestBuffer in;  // in the task's frame
-  std::string out;
+// The longest request head accepted, its blank line included; a longer one
+// is answered 431 and the connection closed.
+constexpr size_t kMaxHead = 16 * 1024;
+// The connection's read buffer: a head that fits in it and arrives in one
+// read is framed where it lies, without a copy.
+constexpr size_t kReadBuffer = 16 * 1024;
+
+static_assert(kReadBuffer <= kMaxHead, "a partial head must fit the limit");
+
+using Reader = weft::BufReader<weft::ReadHalf<weft::TcpStream>>;
+
+std::string_view chars(std::span<const std::byte> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// Answers every complete request buffered in `reader`, appending the
+// responses to `out` and consuming the requests (and their bodies; `skip`
+// carries the part of a body not read yet). Stops at a partial head, which
+// stays buffered; returns true when a request closes the connection.
+bool answer_buffered(Reader& reader, std::string& out, size_t& skip) {
   for (;;) {
-    // Answer every complete request in the buffer, then write once.
-    const bool close_after = in.answer(out);
+    const size_t drop = std::min(skip, reader.buffer().size());
+    reader.consume(drop);
+    skip -= drop;
+    if (skip > 0 || reader.buffer().empty()) return false;
+    const Request r = parse_head(chars(reader.buffer()));
+    if (r.kind == Request::kIncomplete) return false;
+    if (respond(r, out)) return true;
+    reader.consume(r.head_len);
+    skip = r.content_length;
+  }
+}
+
+// The connection's work; `idle` moves its deadline (IdleWatch). Requests
+// are read through a BufReader: the common case, whole requests per read,
+// is framed in its buffer (pipelined ones too: all the responses to what
+// one read brought in go out in one write); a head split across reads is
+// finished line by line with read_line, bounded by kMaxHead.
+weft::Task<void> serve_requests(weft::TcpStream& s, examples::IdleWatch& idle) {
+  Reader reader(weft::split(s).first, kReadBuffer);  // borrows s: we write on it below
+  std::string out;
+  std::string head;  // a head that did not arrive in one read
+  size_t skip = 0;   // body bytes still to discard
+  bool close_after = false;
+  for (;;) {
+    if (!close_after) close_after = answer_buffered(reader, out, skip);
     if (!out.empty()) {
       idle.restart();  // the response gets --idle_timeout to be taken
       absl::Status st = co_await s.write_all(out.data(), out.size());
@@ -80,16 +121,31 @@ weft::Task<void> serve_requests(weft::TcpStream& s, examples::IdleWatch& idle) {
       idle.restart();  // the next request's turn
     }
     if (close_after) co_return;
-    if (!in.make_room()) {  // one request head fills the whole buffer
-      idle.restart();
-      (void)co_await s.write_all(kHeadTooLarge.data(), kHeadTooLarge.size());
-      co_return;
+    if (skip > 0 || reader.buffer().empty()) {
+      // An error, the client closed, or the watchdog cut the connection
+      // past its deadline (it shuts the socket down: the read sees end of
+      // stream).
+      auto got = co_await reader.fill_buf();
+      if (!got.ok() || got->empty() || idle.expired()) co_return;
+      continue;
     }
-    auto n = co_await s.read(in.read_at(), in.read_room());
-    // An error, the client closed, or the watchdog cut the connection past
-    // its deadline (it shuts the socket down: the read sees end of stream).
-    if (!n.ok() || *n == 0 || idle.expired()) co_return;
-    in.did_read(*n);
+    // A partial head is buffered: take it, then read the rest line by line.
+    // The first "\r\n\r\n" ends at a '\n', so at the end of some line.
+    head.assign(chars(reader.buffer()));
+    reader.consume(head.size());
+    while (!head.ends_with("\r\n\r\n")) {
+      auto n = co_await reader.read_line(head, kMaxHead - head.size());
+      if (!n.ok() && absl::IsResourceExhausted(n.status())) {  // past kMaxHead
+        idle.restart();
+        (void)co_await s.write_all(kHeadTooLarge.data(), kHeadTooLarge.size());
+        co_return;
+      }
+      if (!n.ok() || *n == 0 || idle.expired()) co_return;
+    }
+    const Request r = parse_head(head);  // complete: kOk, kBad or kChunked
+    close_after = respond(r, out);
+    skip = r.content_length;
+    head.clear();
   }
 }
 
@@ -126,11 +182,12 @@ weft::Task<void> accept_loop(Spawn spawn, weft::TcpListener* listener,
 
 // Serves until SIGINT or SIGTERM, then drains; returns the exit status.
 weft::Task<int> serve_until_signal(weft::Executor* ex, weft::TcpListener* listener,
-                                   examples::StopSignals* signals, examples::ServerLimits limits) {
+                                   weft::Signals* signals, examples::ServerLimits limits) {
   examples::Connections conns(limits.max_connections);
   auto spawn = [ex](weft::Task<void> t) { return ex->spawn(std::move(t)); };
   auto acceptor = ex->spawn(accept_loop(spawn, listener, &conns, limits.idle_timeout));
-  co_return co_await examples::stop_on_signal(*signals, acceptor, conns, limits.drain_timeout);
+  co_await examples::stop_on_signal(*signals, acceptor, conns, limits.drain_timeout);
+  co_return 0;
 }
 
 // --- thread per core -------------------------------------------------------
@@ -149,41 +206,12 @@ weft::Task<void> serve_shard(weft::TcpListener listener, examples::ServerLimits 
 }
 
 // Waits for SIGINT or SIGTERM, stops every shard and waits for their drains.
-weft::Task<int> stop_shards_on_signal(examples::StopSignals* signals, weft::WaitGroup* stop,
+weft::Task<int> stop_shards_on_signal(weft::Signals* signals, weft::WaitGroup* stop,
                                       std::vector<weft::JoinHandle<void>>* shards) {
-  const bool got = co_await examples::await_stop_signal(*signals);
+  co_await examples::await_stop_signal(*signals);
   stop->done();
   for (auto& shard : *shards) co_await shard;
-  co_return got ? 0 : 1;
-}
-
-// --- --stats -----------------------------------------------------------------
-
-void print_stats(const char* who, const std::vector<weft::ExecutorMetrics>& all) {
-  uint64_t polls = 0, steals = 0, parks = 0;
-  size_t live = 0, queued = 0;
-  for (const weft::ExecutorMetrics& m : all) {
-    live += m.live_tasks;
-    queued += m.injector_depth;
-    for (const weft::WorkerMetrics& w : m.workers) {
-      polls += w.polls;
-      steals += w.steal_operations;
-      parks += w.parks;
-      queued += w.queue_depth;
-    }
-  }
-  std::printf("stats %s: %zu live tasks, %zu queued, %lu polls, %lu steals, %lu parks\n", who,
-              live, queued, static_cast<unsigned long>(polls), static_cast<unsigned long>(steals),
-              static_cast<unsigned long>(parks));
-  std::fflush(stdout);
-}
-
-template <class Read>
-weft::Task<void> stats_every_second(const char* who, Read read) {
-  for (;;) {
-    co_await weft::sleep_for(std::chrono::seconds(1));
-    print_stats(who, read());
-  }
+  co_return 0;
 }
 
 // The extra worker threads' main task: leaves ex.run() once `stop` is done.
@@ -206,8 +234,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // SIGINT / SIGTERM from here on become a stop request (stop_signals.h).
-  auto signals = examples::StopSignals::listen();
+  // SIGINT / SIGTERM from here on become a stop request (connections.h).
+  auto signals = examples::stop_signals();
   if (!signals.ok()) {
     std::fprintf(stderr, "%s\n", signals.status().ToString().c_str());
     return 1;
@@ -258,7 +286,7 @@ int main(int argc, char** argv) {
     }
     if (stats) {
       pool.spawn_pinned_on(0, [&pool] {
-            return stats_every_second("tpc", [&pool] { return pool.metrics(); });
+            return examples::stats_every_second("tpc", [&pool] { return pool.metrics(); });
           }).detach();
     }
     const int rc = weft::block_on(stop_shards_on_signal(&*signals, &stop, &shards));
@@ -277,7 +305,7 @@ int main(int argc, char** argv) {
     std::vector<std::thread> workers;
     for (int i = 1; i < threads; ++i) workers.emplace_back([&] { ex.run(wait_for(&stop)); });
     if (stats) {
-      ex.spawn(stats_every_second("shared", [&ex] {
+      ex.spawn(examples::stats_every_second("shared", [&ex] {
           return std::vector<weft::ExecutorMetrics>{ex.metrics()};
         })).detach();
     }

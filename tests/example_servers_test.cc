@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <string>
@@ -68,6 +69,8 @@ class ServerProcess {
   }
 
   uint16_t port() const { return port_; }
+  // The next line the server prints on stdout (without its '\n').
+  std::string next_line() { return read_line(); }
 
   // Sends `sig` and returns the wait status once the process has exited.
   int signal_and_wait(int sig) {
@@ -294,4 +297,90 @@ TEST_CASE("http_hello: an unknown --mode is refused with exit status 2", "[examp
   REQUIRE(::waitpid(pid, &status, 0) == pid);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 2);
+}
+
+// http_hello reads requests through a BufReader (issue #12): whole requests
+// are framed in its buffer, a head split across reads is finished line by
+// line. Both paths keep the framing: pipelining, bodies, the head limit.
+TEST_CASE("http_hello: pipelined requests, heads and bodies split across reads, head limit",
+          "[examples][http]") {
+  const Example ex = example("http_hello");
+  const std::string ok = ex.reply;
+  ServerProcess server(ex.binary, {"--idle_timeout=inf"});
+
+  SECTION("pipelined: three requests in one write, three responses in order") {
+    Fd c{connect_to(server.port())};
+    send_all(c.fd, ex.request + "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello" + ex.request);
+    CHECK(recv_n(c.fd, 3 * ok.size()) == ok + ok + ok);
+  }
+  SECTION("a head split across reads is answered once it is complete") {
+    Fd c{connect_to(server.port())};
+    for (const std::string part : {"GET / HT", "TP/1.1\r\nHo", "st: x\r", "\n\r"}) {
+      send_all(c.fd, part);
+      CHECK(recv_within(c.fd, 100) == "<nothing>");  // incomplete: no answer yet
+    }
+    send_all(c.fd, "\n" + ex.request);  // the end of the head, and one more request
+    CHECK(recv_n(c.fd, 2 * ok.size()) == ok + ok);
+  }
+  SECTION("a body split across reads is skipped, the next request answered") {
+    Fd c{connect_to(server.port())};
+    send_all(c.fd, "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+    CHECK(recv_n(c.fd, ok.size()) == ok);
+    send_all(c.fd, "defghij" + ex.request);
+    CHECK(recv_n(c.fd, ok.size()) == ok);
+    CHECK(recv_within(c.fd, 100) == "<nothing>");  // the body was not taken for a request
+  }
+  SECTION("a bad request line, split across reads, gets 400 and the connection closes") {
+    Fd c{connect_to(server.port())};
+    send_all(c.fd, "NONSENSE\r\n");
+    CHECK(recv_within(c.fd, 100) == "<nothing>");
+    send_all(c.fd, "\r\n");
+    const std::string bad = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    CHECK(recv_n(c.fd, bad.size() + 1) == bad + "<eof>");
+  }
+  SECTION("a head over 16 KiB gets 431 and the connection closes; one just under is served") {
+    const std::string too_large =
+        "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n";
+    for (bool in_pieces : {false, true}) {
+      INFO("in pieces: " << in_pieces);
+      Fd c{connect_to(server.port())};
+      const std::string head = "GET / HTTP/1.1\r\nX-Pad: " + std::string(17 * 1024, 'a') + "\r\n\r\n";
+      if (in_pieces) {
+        for (size_t at = 0; at < head.size(); at += 1000) {
+          if (::send(c.fd, head.data() + at, std::min<size_t>(1000, head.size() - at),
+                     MSG_NOSIGNAL) < 0) {
+            break;  // reset: the server closed already
+          }
+        }
+      } else {
+        ::send(c.fd, head.data(), head.size(), MSG_NOSIGNAL);
+      }
+      CHECK(recv_n(c.fd, too_large.size()) == too_large);
+      CHECK(recv_within(c.fd, kPatience) == "<eof>");
+    }
+    // 16 KiB in all, blank line included: the limit itself is fine.
+    const std::string prefix = "GET / HTTP/1.1\r\nX-Pad: ";
+    const std::string fits =
+        prefix + std::string(16 * 1024 - prefix.size() - 4, 'b') + "\r\n\r\n";
+    REQUIRE(fits.size() == 16 * 1024);
+    Fd c{connect_to(server.port())};
+    send_all(c.fd, fits.substr(0, 100));
+    CHECK(recv_within(c.fd, 100) == "<nothing>");
+    send_all(c.fd, fits.substr(100));
+    CHECK(recv_n(c.fd, ok.size()) == ok);
+  }
+  CHECK(WIFEXITED(server.signal_and_wait(SIGTERM)));
+}
+
+TEST_CASE("echo_server --stats prints the executor's metrics every second", "[examples]") {
+  ServerProcess server("examples/echo_server", {"--stats"});
+  const std::string line = server.next_line();
+  INFO(line);
+  CHECK(line.rfind("stats global: ", 0) == 0);
+  CHECK(line.find(" live tasks, ") != std::string::npos);
+  CHECK(line.find(" polls, ") != std::string::npos);
+  const int status = server.signal_and_wait(SIGTERM);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }

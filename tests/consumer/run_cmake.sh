@@ -11,6 +11,16 @@ jobs="${WEFT_CMAKE_JOBS:-2}"
 cmake -S "$root" -B "$work/build" -DWEFT_WERROR=ON -DWEFT_BUILD_EXAMPLES=ON
 cmake --build "$work/build" -j "$jobs"
 cmake --install "$work/build" --prefix "$work/prefix"
+# Only what weft.h reaches is installed: no implementation headers
+# (CMakeLists.txt).
+for h in blocking_pool/fs_error.h blocking_pool/fs_open.h executor/scheduler_core.h \
+    reactor/reactor_internal.h process/reaper_internal.h; do
+  if [ -e "$work/prefix/include/weft/$h" ]; then
+    echo "run_cmake.sh: internal header $h was installed" >&2
+    exit 1
+  fi
+done
+test -e "$work/prefix/include/weft/weft.h"
 # An example from the CMake build runs too.
 "$work/build/hello"
 
