@@ -66,7 +66,7 @@
 //   if (!sigs.ok()) return sigs.status();
 //   int sig = co_await sigs->next();                        // SIGINT or SIGTERM
 //   std::printf("got %s\n", strsignal(sig));
-// (tests/signals_test.cc; examples/stop_signals.cc uses it for the servers.)
+// (tests/signals_test.cc; examples/connections.cc uses it for the servers.)
 #ifndef WEFT_SIGNAL_SIGNALS_H_
 #define WEFT_SIGNAL_SIGNALS_H_
 
