@@ -32,8 +32,17 @@ void add(PollTotals& t, const PollCounters& c) {
   t.wakes += count_of(c.wakes);
 }
 
-// One per thread that polls; its destructor moves its counts to `exited`
-// under the same lock a reader sums under, so a sum never goes back.
+// The calling thread's block once registered: the fast path is one load of
+// a constinit thread_local (no initialisation guard).
+constinit thread_local PollCounters* t_counters = nullptr;
+// Where polls made after the thread's block retired (from thread-exit
+// destructors) are counted: nowhere anybody reads. Trivially destructible,
+// so it stays usable to the thread's very end.
+constinit thread_local PollCounters t_late;
+
+// Owns the thread's block from its first poll. Its destructor (at thread
+// exit) moves the counts to `exited` under the lock a reader sums under,
+// so a sum never goes back.
 struct ThreadPollCounters {
   PollCounters counters;
   ThreadPollCounters() {
@@ -42,18 +51,27 @@ struct ThreadPollCounters {
     r.live.push_back(&counters);
   }
   ~ThreadPollCounters() {
-    PollRegistry& r = registry();
-    std::lock_guard<std::mutex> lock(r.mu);
-    add(r.exited, counters);
-    std::erase(r.live, &counters);
+    {
+      PollRegistry& r = registry();
+      std::lock_guard<std::mutex> lock(r.mu);
+      add(r.exited, counters);
+      std::erase(r.live, &counters);
+    }
+    t_counters = &t_late;
   }
 };
+
+PollCounters& register_this_thread() noexcept {
+  thread_local ThreadPollCounters mine;
+  t_counters = &mine.counters;
+  return mine.counters;
+}
 
 }  // namespace
 
 PollCounters& task_poll_counters() noexcept {
-  thread_local ThreadPollCounters mine;
-  return mine.counters;
+  if (PollCounters* c = t_counters) return *c;
+  return register_this_thread();
 }
 
 PollTotals task_poll_totals() noexcept {
