@@ -123,7 +123,7 @@ void Reactor::driver_main() noexcept {
     const Clock::time_point after = Clock::now();
     if (after >= next_check) {
       bump(driver_counters_.checks);
-    if (check_progress()) last_active = after;
+      if (check_progress()) last_active = after;
       next_check = after + kCheckInterval;
     }
   }
