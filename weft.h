@@ -42,6 +42,7 @@
 #include "process/child.h"
 #include "process/command.h"
 #include "process/exit_status.h"
+#include "reactor/metrics.h"
 #include "reactor/timer.h"
 #include "signal/signals.h"
 #include "sync/barrier.h"

@@ -91,6 +91,10 @@ class JobBase {
 
   // Intrusive link of the pool's queue; written under the pool's lock.
   JobBase* next = nullptr;
+  // When the job was submitted (steady clock, ns): the pool's
+  // oldest_queued_wait metric. Written by the submitter before it queues
+  // the job, read under the pool's lock.
+  int64_t queued_at_ns = 0;
 
   // --- the handle's side -----------------------------------------------
   bool ready() const noexcept { return done_.closed(); }

@@ -85,6 +85,7 @@ BlockingPool& BlockingPool::global() {
 
 void BlockingPool::submit(detail::JobBase* job) {
   detail::PoolShared& p = *shared_;
+  job->queued_at_ns = detail::steady_now_ns();  // before the lock: keeps it short
   std::unique_lock<std::mutex> lock(p.mu, std::defer_lock);
   detail::lock_briefly_spinning(lock);
   p.push(job);
@@ -145,6 +146,12 @@ void BlockingPool::set_idle_timeout(std::chrono::milliseconds timeout) {
 BlockingPool::Stats BlockingPool::stats() const {
   std::lock_guard<std::mutex> lock(shared_->mu);
   return shared_->snapshot();
+}
+
+BlockingPoolMetrics BlockingPool::metrics() const {
+  const int64_t now = detail::steady_now_ns();
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  return shared_->metrics(now);
 }
 
 bool BlockingPool::wait_until(const std::function<bool(const Stats&)>& done,

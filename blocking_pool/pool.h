@@ -57,6 +57,7 @@
 //   weft::BlockingPool pool({.max_threads = 4});
 //   int v = co_await pool.spawn([] { return blocking_call(); });
 //   weft::BlockingPool::Stats s = pool.stats();   // threads_alive, peak, ...
+//   weft::BlockingPoolMetrics m = weft::BlockingPool::global().metrics();
 #ifndef WEFT_BLOCKING_POOL_POOL_H_
 #define WEFT_BLOCKING_POOL_POOL_H_
 
@@ -72,6 +73,7 @@
 
 #include "blocking_pool/blocking_job.h"
 #include "blocking_pool/job.h"
+#include "blocking_pool/pool_metrics.h"
 
 namespace weft {
 
@@ -136,6 +138,9 @@ class BlockingPool {
   void set_idle_timeout(std::chrono::milliseconds timeout);
 
   Stats stats() const;
+  // Threads, jobs and the queue (pool_metrics.h); any thread, any time.
+  // Stats above is the older, test-oriented view of the same counts.
+  BlockingPoolMetrics metrics() const;
   // Waits until `done(stats())` holds or `timeout` passed; returns whether it
   // holds. For tests and diagnostics: no sleeping, the pool signals every
   // change of its counters while someone waits here.

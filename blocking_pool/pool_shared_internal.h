@@ -43,6 +43,13 @@ inline size_t default_eager_threads() {
 // critical section's length.
 inline constexpr int kLockSpins = 100;
 
+// The steady clock in nanoseconds: a job's queued_at_ns.
+inline int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // Locks `lock`'s mutex, first trying for a short while without sleeping.
 // The pool's critical sections are a few dozen instructions, so a thread
 // that finds the lock taken almost always gets it within a microsecond;
@@ -106,7 +113,9 @@ struct PoolShared : std::enable_shared_from_this<PoolShared> {
   std::atomic<size_t> queued_hint{0};
   size_t limit ABSL_GUARDED_BY(mu);
   uint64_t jobs_run ABSL_GUARDED_BY(mu) = 0;
+  uint64_t jobs_submitted ABSL_GUARDED_BY(mu) = 0;
   uint64_t started ABSL_GUARDED_BY(mu) = 0;
+  uint64_t exited ABSL_GUARDED_BY(mu) = 0;  // worker threads, ever
   std::chrono::milliseconds idle_timeout ABSL_GUARDED_BY(mu);
   bool shutdown ABSL_GUARDED_BY(mu) = false;
   bool warned_create_failure ABSL_GUARDED_BY(mu) = false;
@@ -132,6 +141,7 @@ struct PoolShared : std::enable_shared_from_this<PoolShared> {
     }
     tail = job;
     ++queued;
+    ++jobs_submitted;
     // relaxed: a hint for the spinner, which takes the job under the lock.
     queued_hint.store(queued, std::memory_order_relaxed);
   }
@@ -173,6 +183,21 @@ struct PoolShared : std::enable_shared_from_this<PoolShared> {
     s.jobs_run = jobs_run;
     s.threads_started = started;
     return s;
+  }
+
+  BlockingPoolMetrics metrics(int64_t now_ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    BlockingPoolMetrics m;
+    m.threads_live = alive;
+    m.threads_idle = waiting + searching;
+    m.threads_started = started;
+    m.threads_exited = exited;
+    m.jobs_submitted = jobs_submitted;
+    m.jobs_completed = jobs_run;
+    m.queue_depth = queued;
+    if (head && now_ns > head->queued_at_ns) {
+      m.oldest_queued_wait = std::chrono::nanoseconds(now_ns - head->queued_at_ns);
+    }
+    return m;
   }
 };
 

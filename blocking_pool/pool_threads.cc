@@ -180,6 +180,7 @@ void* worker_main(void* arg) {
   }
   --p.searching;
   --p.alive;
+  ++p.exited;
   p.name_in_use[start->index] = false;
   p.stats_changed();
   lock.unlock();

@@ -117,10 +117,12 @@ void Reactor::driver_main() noexcept {
       // The one-shot I/O watch fired and is now disarmed: nobody else is
       // watching, so handle the events here.
       io_armed_ = false;
-      poll_io(0, false);
+      bump(driver_counters_.watch_polls);
+      poll_io(0, false, driver_counters_.poll);
     }
     const Clock::time_point after = Clock::now();
     if (after >= next_check) {
+      bump(driver_counters_.checks);
       if (check_progress()) last_active = after;
       next_check = after + kCheckInterval;
     }
@@ -129,6 +131,7 @@ void Reactor::driver_main() noexcept {
 
 int Reactor::wait_events(epoll_event* events, int max, Clock::time_point now,
                          Clock::time_point wake_at) noexcept {
+  bump(driver_counters_.waits);
   if (wake_at == Clock::time_point::max()) return epoll_wait(driver_fd_, events, max, -1);
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wake_at - now).count();
   if (ns < 0) ns = 0;
@@ -155,7 +158,10 @@ bool Reactor::check_progress() noexcept {
   // acquire: as in driver_main. A watcher that just left is seen at the
   // next check at the latest, which the two-interval bound allows for.
   const bool watcher = watcher_held_.load(std::memory_order_acquire);
-  if (seen.fresh == 0 && !watcher) poll_io(0, false);
+  if (seen.fresh == 0 && !watcher) {
+    bump(driver_counters_.busy_polls);
+    poll_io(0, false, driver_counters_.poll);
+  }
   // A watcher that parked before anyone polled steadily (e.g. a worker that
   // went idle as soon as a ping-pong started on another) is woken by every
   // event that the polling thread then takes first: each costs the event's

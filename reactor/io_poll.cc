@@ -14,7 +14,9 @@
 namespace weft {
 namespace detail {
 
-int Reactor::hook_poll() noexcept { return reactor_for_hooks()->poll_io(0, false); }
+int Reactor::hook_poll() noexcept {
+  return reactor_for_hooks()->poll_io(0, false, task_poll_counters());
+}
 
 void Reactor::hook_park(TaskThread* self, Parker& parker) noexcept {
   reactor_for_hooks()->park_task_thread(self, parker);
@@ -44,7 +46,7 @@ void Reactor::park_task_thread(TaskThread* self, Parker& parker) noexcept {
 void Reactor::block() noexcept {
   // Events wake their tasks onto this thread's own queue; an interrupt (our
   // unpark) just returns.
-  poll_io(-1, /*watcher=*/true);
+  poll_io(-1, /*watcher=*/true, watcher_counters_.poll);
 }
 
 void Reactor::interrupt() noexcept {
@@ -53,10 +55,14 @@ void Reactor::interrupt() noexcept {
   [[maybe_unused]] ssize_t n = write(watch_evfd_, &one, sizeof one);
 }
 
-int Reactor::poll_io(int timeout_ms, bool watcher) noexcept {
+int Reactor::poll_io(int timeout_ms, bool watcher, PollCounters& counters) noexcept {
   epoll_event events[kMaxEvents];
+  // Counted before the wait: a watcher seen counted is in (or about to
+  // enter) its wait, so an interrupt from then on ends it.
+  bump(counters.polls);
   const int n = epoll_wait(epfd_, events, kMaxEvents, timeout_ms);
   int handled = 0;
+  int woken = 0;
   bool interrupt_seen = false;
   for (int i = 0; i < n; ++i) {
     const uint64_t tok = events[i].data.u64;
@@ -64,9 +70,13 @@ int Reactor::poll_io(int timeout_ms, bool watcher) noexcept {
       interrupt_seen = true;
       continue;
     }
-    slab_.get(static_cast<uint32_t>(tok >> 32))
-        ->on_event(static_cast<uint32_t>(tok), events[i].events);
+    woken += slab_.get(static_cast<uint32_t>(tok >> 32))
+                 ->on_event(static_cast<uint32_t>(tok), events[i].events);
     ++handled;
+  }
+  if (handled) {
+    bump(counters.events, static_cast<uint64_t>(handled));
+    bump(counters.wakes, static_cast<uint64_t>(woken));
   }
   if (interrupt_seen) {
     // The watcher's interrupt eventfd is level-triggered: it stays in the
@@ -78,6 +88,7 @@ int Reactor::poll_io(int timeout_ms, bool watcher) noexcept {
     // that took the role meanwhile may have been interrupted by the write we
     // drained: interrupt it again (at worst a spurious wake-up).
     if (watcher) {
+      bump(watcher_counters_.interrupts);
       drain_interrupt();
     } else if (!watcher_held_.load(std::memory_order_seq_cst)) {  // see the next comment
       drain_interrupt();

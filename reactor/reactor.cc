@@ -152,6 +152,8 @@ absl::StatusOr<IoRegistration> Reactor::register_fd(int fd) {
   }
   // relaxed: a statistic for tests, read after synchronizing otherwise.
   live_regs_.fetch_add(1, std::memory_order_relaxed);
+  // relaxed: a statistic (metrics()); many threads register.
+  regs_total_.fetch_add(1, std::memory_order_relaxed);
   return IoRegistration(io, index, gen);
 }
 
@@ -251,6 +253,7 @@ void Reactor::run_timers() noexcept {
   pending_ops_.store(0, std::memory_order_relaxed);
   for (TimerEntry* e = ins; e;) {
     TimerEntry* next = e->next_insert;
+    bump(driver_counters_.timers_armed);
     // acquire: pairs with cancel_timer's CAS (a cancelled entry is left to
     // its cancel operation).
     if (e->state.load(std::memory_order_acquire) == TimerEntry::kPending) {
@@ -263,6 +266,7 @@ void Reactor::run_timers() noexcept {
   }
   for (TimerEntry* e = can; e;) {
     TimerEntry* next = e->next_cancel;
+    bump(driver_counters_.timers_cancelled);  // each won its cancel CAS
     if (e->linked()) {
       wheel_.remove(e);
       e->unref();  // the driver's reference, held by the wheel
@@ -286,6 +290,8 @@ void Reactor::run_timers() noexcept {
                                          std::memory_order_acquire)) {
       // The close takes the Waker the owner registered (atomic_waker.h).
       w = e->waker.close();
+      // Before the wake: the woken task sees itself counted.
+      bump(driver_counters_.timers_fired);
     }
     // Fired or lost to a cancel, the node is unlinked: the driver is done
     // with it. (A cancel operation still to come drops the owner's only.)
@@ -296,6 +302,30 @@ void Reactor::run_timers() noexcept {
     std::move(w).wake();
   }
   timers_in_wheel_.store(wheel_.size(), std::memory_order_release);
+}
+
+ReactorMetrics Reactor::metrics() const noexcept {
+  ReactorMetrics m;
+  // relaxed: statistics, read in no particular order (metrics.h).
+  m.registrations = live_regs_.load(std::memory_order_relaxed);
+  m.registrations_total = regs_total_.load(std::memory_order_relaxed);
+  const DriverCounters& d = driver_counters_;
+  const WatcherCounters& w = watcher_counters_;
+  const PollTotals t = task_poll_totals();
+  m.task_polls = t.polls;
+  m.watcher_waits = count_of(w.poll.polls);
+  m.watcher_interrupts = count_of(w.interrupts);
+  m.driver_busy_polls = count_of(d.busy_polls);
+  m.driver_watch_polls = count_of(d.watch_polls);
+  m.io_events = t.events + count_of(w.poll.events) + count_of(d.poll.events);
+  m.io_wakes = t.wakes + count_of(w.poll.wakes) + count_of(d.poll.wakes);
+  m.driver_waits = count_of(d.waits);
+  m.driver_checks = count_of(d.checks);
+  m.timers_armed = count_of(d.timers_armed);
+  m.timers_fired = count_of(d.timers_fired);
+  m.timers_cancelled = count_of(d.timers_cancelled);
+  m.timers_pending = timers_in_wheel_.load(std::memory_order_relaxed);
+  return m;
 }
 
 }  // namespace detail

@@ -73,6 +73,8 @@
 #include "absl/status/statusor.h"
 #include "executor/parker.h"
 #include "executor/task_threads.h"
+#include "reactor/metrics.h"
+#include "reactor/metrics_counters.h"
 #include "reactor/registration_slab.h"
 #include "reactor/scheduled_io.h"
 #include "reactor/timer_entry.h"
@@ -165,6 +167,9 @@ class Reactor final : public ParkBlocker {
   // For tests: registrations currently live.
   size_t registrations() const noexcept { return live_regs_.load(std::memory_order_acquire); }
 
+  // weft::reactor_metrics() (reactor/metrics.h); any thread.
+  ReactorMetrics metrics() const noexcept;
+
  private:
   friend class IoRegistration;
   Reactor();
@@ -176,9 +181,10 @@ class Reactor final : public ParkBlocker {
                TimerEntry* TimerEntry::*link) noexcept;
 
   // Polls the I/O epoll fd and wakes the tasks of what it finds; any thread
-  // (`watcher`: the caller is the I/O watcher). Returns the fd events
+  // (`watcher`: the caller is the I/O watcher). Counts the call, its events
+  // and wakes in `counters` (the caller's own block). Returns the fd events
   // handled (the watcher's interrupt is not one).
-  int poll_io(int timeout_ms, bool watcher) noexcept;
+  int poll_io(int timeout_ms, bool watcher, PollCounters& counters) noexcept;
   void drain_interrupt() noexcept;
   // Arms or disarms the driver's one-shot watch of epfd_ (driver thread).
   void set_driver_io(bool armed) noexcept;
@@ -224,6 +230,15 @@ class Reactor final : public ParkBlocker {
   int watch_evfd_ = -1;   // in epfd_, level-triggered; written by interrupt()
   RegistrationSlab slab_;
   std::atomic<size_t> live_regs_{0};
+  // Registrations ever made (relaxed: a statistic; register_fd makes
+  // several system calls around it anyway).
+  std::atomic<uint64_t> regs_total_{0};
+  // Metrics (metrics_counters.h): the driver's counters (driver thread
+  // only), and the watcher's (the thread holding watcher_held_ only: the
+  // role's acquire CAS and release store order one watcher's counts
+  // before the next one's).
+  DriverCounters driver_counters_;
+  WatcherCounters watcher_counters_;
 
   // Lock-free stacks of timer operations; pushed by any thread, taken
   // whole by the driver.

@@ -31,7 +31,7 @@ void ScheduledIo::reset_for(int fd) noexcept {
                    std::memory_order_release);
 }
 
-void ScheduledIo::on_event(uint32_t generation, uint32_t epoll_events) noexcept {
+int ScheduledIo::on_event(uint32_t generation, uint32_t epoll_events) noexcept {
   const uint32_t bits = bits_from_epoll(epoll_events);
   // Wakers are collected here and woken after the lock is released. Events
   // usually satisfy one or two waiters: a small inline array avoids a heap
@@ -43,7 +43,7 @@ void ScheduledIo::on_event(uint32_t generation, uint32_t epoll_events) noexcept 
   {
     std::lock_guard<std::mutex> lock(mu_);
     // relaxed: the generation is bumped under mu_, which we hold.
-    if (generation_of(state_.load(std::memory_order_relaxed)) != generation || shutdown_) return;
+    if (generation_of(state_.load(std::memory_order_relaxed)) != generation || shutdown_) return 0;
     uint64_t cur = readiness_.load(std::memory_order_relaxed);
     uint64_t next = (((cur >> ready::kTickShift) + 1) << ready::kTickShift) |
                     ((cur | bits) & ready::kMask);
@@ -64,6 +64,7 @@ void ScheduledIo::on_event(uint32_t generation, uint32_t epoll_events) noexcept 
   }
   for (int i = 0; i < n; ++i) std::move(inline_wakers[i]).wake();
   for (auto& w : more) std::move(w).wake();
+  return n + static_cast<int>(more.size());
 }
 
 void ScheduledIo::shut_down() noexcept {

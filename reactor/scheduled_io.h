@@ -76,7 +76,8 @@ class ScheduledIo {
   void reset_for(int fd) noexcept;
 
   // The driver: applies epoll `events` if `generation` is still current.
-  void on_event(uint32_t generation, uint32_t epoll_events) noexcept;
+  // Returns the waiters it woke (metrics).
+  int on_event(uint32_t generation, uint32_t epoll_events) noexcept;
 
   // Closes this use: bumps the generation (so in-flight events are
   // ignored and new pins fail), wakes every waiter with `shutdown`, then
