@@ -13,6 +13,9 @@
 // Guarantees: one line per second, starting one second after the task
 // starts, flushed at once (stdout may be a pipe):
 //   stats <who>: <L> live tasks, <Q> queued, <P> polls, <S> steals, <K> parks
+//   stats reactor: <F> fds, <E> events, <W> driver wake-ups, <B> busy polls,
+//     <T> timers pending (<X> fired, <C> cancelled)
+//   stats blocking pool: <N> threads (<I> idle), <Q> queued, <J> jobs done
 // The counters are sums over every executor and worker, since the start.
 // The task runs until it is cancelled (drop or cancel its JoinHandle, or
 // detach it and let the executor go).
@@ -53,6 +56,18 @@ inline void print_stats(const char* who, const std::vector<weft::ExecutorMetrics
   std::printf("stats %s: %zu live tasks, %zu queued, %lu polls, %lu steals, %lu parks\n", who,
               live, queued, static_cast<unsigned long>(polls), static_cast<unsigned long>(steals),
               static_cast<unsigned long>(parks));
+  const weft::ReactorMetrics r = weft::reactor_metrics();
+  std::printf(
+      "stats reactor: %zu fds, %lu events, %lu driver wake-ups, %lu busy polls, "
+      "%zu timers pending (%lu fired, %lu cancelled)\n",
+      r.registrations, static_cast<unsigned long>(r.io_events),
+      static_cast<unsigned long>(r.driver_waits), static_cast<unsigned long>(r.driver_busy_polls),
+      r.timers_pending, static_cast<unsigned long>(r.timers_fired),
+      static_cast<unsigned long>(r.timers_cancelled));
+  const weft::BlockingPoolMetrics b = weft::BlockingPool::global().metrics();
+  std::printf("stats blocking pool: %zu threads (%zu idle), %zu queued, %lu jobs done\n",
+              b.threads_live, b.threads_idle, b.queue_depth,
+              static_cast<unsigned long>(b.jobs_completed));
   std::fflush(stdout);
 }
 

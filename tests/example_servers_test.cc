@@ -373,13 +373,22 @@ TEST_CASE("http_hello: pipelined requests, heads and bodies split across reads, 
   CHECK(WIFEXITED(server.signal_and_wait(SIGTERM)));
 }
 
-TEST_CASE("echo_server --stats prints the executor's metrics every second", "[examples]") {
+TEST_CASE("echo_server --stats prints the executor's, reactor's and blocking pool's metrics every second", "[examples]") {
   ServerProcess server("examples/echo_server", {"--stats"});
   const std::string line = server.next_line();
   INFO(line);
   CHECK(line.rfind("stats global: ", 0) == 0);
   CHECK(line.find(" live tasks, ") != std::string::npos);
   CHECK(line.find(" polls, ") != std::string::npos);
+  // The reactor's line: the listener waiting in accept is registered.
+  const std::string reactor = server.next_line();
+  INFO(reactor);
+  CHECK(reactor.rfind("stats reactor: ", 0) == 0);
+  CHECK(reactor.rfind("stats reactor: 0 fds", 0) != 0);
+  CHECK(reactor.find(" timers pending ") != std::string::npos);
+  const std::string pool = server.next_line();
+  INFO(pool);
+  CHECK(pool.rfind("stats blocking pool: ", 0) == 0);
   const int status = server.signal_and_wait(SIGTERM);
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
