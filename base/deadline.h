@@ -18,7 +18,13 @@
 //   time_point::max()]. So a huge d gives a deadline that never comes
 //   (time_point::max()), and a negative one a deadline in the past, which
 //   fires at once (as in tokio).
-// - deadline_after(d): saturating_add(steady_clock::now(), d).
+// - deadline_after(d): saturating_add(clock_now(), d): weft's clock
+//   (base/clock.h), which is steady_clock unless a test paused time
+//   (reactor/time_control.h). Use it for deadlines that weft's timers
+//   wait on.
+// - real_deadline_after(d): saturating_add(steady_clock::now(), d), for a
+//   deadline a thread waits on outside the reactor (a condition variable),
+//   which must keep following the real clock while time is paused.
 //
 // Example:
 //   auto deadline = weft::detail::deadline_after(std::chrono::hours::max());
@@ -29,6 +35,8 @@
 #include <chrono>
 #include <ratio>
 #include <type_traits>
+
+#include "base/clock.h"
 
 namespace weft::detail {
 
@@ -69,6 +77,11 @@ constexpr std::chrono::time_point<C, D> saturating_add(std::chrono::time_point<C
 
 template <class Rep, class Period>
 std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> d) noexcept {
+  return saturating_add(clock_now(), d);
+}
+
+template <class Rep, class Period>
+std::chrono::steady_clock::time_point real_deadline_after(std::chrono::duration<Rep, Period> d) noexcept {
   return saturating_add(std::chrono::steady_clock::now(), d);
 }
 

@@ -70,6 +70,8 @@ void Reactor::driver_main() noexcept {
     sleep_until_ms_.store(0, std::memory_order_seq_cst);
     run_timers();
     auto next = wheel_.next_expiration();
+    // Paused time (time_control.cc) moved: fire what became due.
+    if (step_paused_clock(next)) continue;
     const uint64_t target = next ? *next : std::numeric_limits<uint64_t>::max();
     sleep_until_ms_.store(target, std::memory_order_seq_cst);
     // Dekker with push_op/submit_timer: after publishing our target, look
@@ -83,7 +85,9 @@ void Reactor::driver_main() noexcept {
     // one-shot watch) covers I/O, and the first thread to wake sets our
     // alarm.
     const int awake = awake_task_threads();
-    bool standby = awake > 0 || Clock::now() - last_active < kLinger;
+    // Paused time waiting for the runtime to settle stands by too.
+    bool standby = awake > 0 || Clock::now() - last_active < kLinger ||
+                   paused_clock_pending(next.has_value());
     if (!standby) {
       // seq_cst: Dekker with hook_first_awake (see there).
       driver_idle_.store(true, std::memory_order_seq_cst);
@@ -100,7 +104,7 @@ void Reactor::driver_main() noexcept {
     set_driver_io(awake == 0 && !watcher_held_.load(std::memory_order_acquire));
     const Clock::time_point now = Clock::now();
     Clock::time_point wake_at = Clock::time_point::max();
-    if (next) wake_at = from_ms(*next);
+    if (next) wake_at = timer_wake_at(next, now);  // max while paused
     if (standby) wake_at = std::min(wake_at, next_check);
     const int n = wait_events(events, 3, now, wake_at);
     // relaxed: we are awake; a late first_awake() that finds false does not

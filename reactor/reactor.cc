@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/clock.h"
 #include "base/deadline.h"
 #include "base/errno_status.h"
 #include "executor/task_threads.h"
@@ -77,7 +78,8 @@ Reactor& Reactor::get() {
   return *r;
 }
 
-Reactor::Reactor() : start_(Clock::now()), wheel_(0) {
+// start_ is on weft's clock (base/clock.h), like every deadline.
+Reactor::Reactor() : start_(clock_now()), wheel_(0) {
   ignore_default_sigpipe();
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) die("epoll_create1");
@@ -174,7 +176,7 @@ void Reactor::deregister(ScheduledIo* io, uint32_t index) noexcept {
 
 uint64_t Reactor::now_ms() const noexcept {
   return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_now() - start_).count());
 }
 
 uint64_t Reactor::to_deadline_ms(Clock::time_point t) const noexcept {
@@ -282,9 +284,13 @@ void Reactor::run_timers() noexcept {
   std::stable_sort(fired_.begin(), fired_.end(), [](const TimerEntry* a, const TimerEntry* b) {
     return a->deadline_ms < b->deadline_ms;
   });
+  // Paused time (time_control.h): each wake stays "unsettled" until its
+  // task takes it; the clock does not move on before.
+  const bool paused = clock_paused();
   for (TimerEntry* e : fired_) {
     uint32_t expected = TimerEntry::kPending;
     Waker w;
+    if (paused) e->mark_unsettled();
     // acq_rel: pairs with cancel_timer's CAS and with fired()'s acquire.
     if (e->state.compare_exchange_strong(expected, TimerEntry::kFired, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
@@ -293,6 +299,7 @@ void Reactor::run_timers() noexcept {
       // Before the wake: the woken task sees itself counted.
       bump(driver_counters_.timers_fired);
     }
+    if (paused && !w) e->settle();  // nobody to take the wake
     // Fired or lost to a cancel, the node is unlinked: the driver is done
     // with it. (A cancel operation still to come drops the owner's only.)
     // Dropped before the wake: the woken task then drops the last

@@ -66,6 +66,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -191,6 +192,18 @@ class Reactor final : public ParkBlocker {
   // epoll_wait on the driver's set until `wake_at` (max: no limit).
   int wait_events(epoll_event* events, int max, Clock::time_point now,
                   Clock::time_point wake_at) noexcept;
+  // Paused time (time_control.cc; driver thread): moves the paused clock
+  // for advance() and auto-advance once the runtime is settled; true when
+  // it moved (run the timers again).
+  bool step_paused_clock(std::optional<uint64_t> next) noexcept;
+  // Whether the driver must stand by for step_paused_clock.
+  bool paused_clock_pending(bool has_timers) const noexcept;
+  // No timer wake or advance completion in flight, no task thread awake,
+  // no timer operation queued.
+  bool settled() const noexcept;
+  // The real time to wake at for the timer wheel's `next` expiration.
+  Clock::time_point timer_wake_at(std::optional<uint64_t> next,
+                                  Clock::time_point real_now) const noexcept;
   // The driver's periodic look at task threads (see kCheckInterval).
   // Returns whether it saw activity (a thread awake, or one that polled).
   bool check_progress() noexcept;
@@ -222,6 +235,8 @@ class Reactor final : public ParkBlocker {
   std::atomic<bool> driver_idle_{false};
   bool has_pwait2_ = true;  // driver thread only
 
+  // The time base of the wheel's milliseconds, on weft's clock
+  // (base/clock.h: steady_clock unless a test paused time).
   const Clock::time_point start_;
   int epfd_ = -1;      // I/O registrations; polled by the driver and by idle workers
   int driver_fd_ = -1;  // the driver's: evfd_ and epfd_ (one-shot)

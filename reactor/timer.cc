@@ -45,6 +45,9 @@ void Timer::Awaiter::release() noexcept {
   // a newer entry, it stays there until that entry fires or is recycled;
   // waking a suspension that is over is a no-op (waker.h).
   e->waker.withdraw();
+  // Paused time: the wake this entry delivered is taken (or, after the
+  // withdraw, never will be).
+  e->settle();
   e->unref();
 }
 
@@ -160,7 +163,7 @@ Interval::Interval(Clock::duration period, Clock::time_point start)
     : period_(period > Clock::duration::zero() ? period : Clock::duration(1)), next_(start) {}
 
 void Interval::advance(Clock::time_point scheduled) noexcept {
-  const Clock::time_point now = Clock::now();
+  const Clock::time_point now = detail::clock_now();
   // Saturates: a huge period means the next tick never comes.
   next_ = detail::saturating_add(scheduled, period_);
   if (next_ <= now) {

@@ -21,6 +21,11 @@
 // without taking a lock; the driver lets go of it on its next turn. Timers
 // may be created, reset and awaited from any thread.
 //
+// Clock: deadlines are on weft's clock (base/clock.h): steady_clock, unless
+// a test paused time (reactor/time_control.h: weft::time::pause, advance).
+// Compute deadlines for sleep_until / set_at from weft::time::now() (or use
+// the *_for / *_after forms) so they stay right when time is paused.
+//
 // Cost: no heap allocation in steady state. Each armed timer takes an entry
 // from a per-thread cache of recycled entries (timer_entry.h); the
 // awaitables (Sleep, Timer::Awaiter, Interval::Tick) have no coroutine
@@ -41,6 +46,7 @@
 #include <mutex>
 #include <utility>
 
+#include "base/clock.h"
 #include "base/deadline.h"
 #include "executor/coop.h"
 #include "executor/task.h"
@@ -180,11 +186,11 @@ class [[nodiscard]] Sleep {
   // cooperative budget (executor/coop.h); with none left, the sleep yields
   // once instead.
   bool await_ready() const noexcept {
-    return detail::coop_ready([this] { return Clock::now() >= deadline_; });
+    return detail::coop_ready([this] { return detail::clock_now() >= deadline_; });
   }
   template <detail::WeftPromise P>
   bool await_suspend(std::coroutine_handle<P> h) {
-    if (Clock::now() >= deadline_) return detail::coop_yield(h);
+    if (detail::clock_now() >= deadline_) return detail::coop_yield(h);
     arm(current_waker(h));
     return true;
   }
@@ -212,7 +218,7 @@ Sleep sleep_for(std::chrono::duration<Rep, Period> d) noexcept {
 class Interval {
  public:
   class Tick;
-  explicit Interval(Clock::duration period, Clock::time_point start = Clock::now());
+  explicit Interval(Clock::duration period, Clock::time_point start = detail::clock_now());
   // Completes at the next tick and returns its scheduled time. An
   // awaitable, not a Task: no coroutine frame (write `co_await
   // every.tick()`; it converts to a Task<Clock::time_point> where one is
@@ -259,5 +265,7 @@ class [[nodiscard]] Interval::Tick {
 inline Interval::Tick Interval::tick() noexcept { return Tick(this); }
 
 }  // namespace weft
+
+#include "reactor/time_control.h"  // IWYU pragma: export (weft::time)
 
 #endif  // WEFT_REACTOR_TIMER_H_

@@ -69,6 +69,12 @@ std::atomic<FreeSlot*> g_shared{nullptr};
 std::atomic<size_t> g_shared_size{0};
 // Entries ever allocated (tests).
 std::atomic<size_t> g_heap_allocations{0};
+// Fired entries whose wake is not settled (TimerEntry::unsettled).
+// seq_cst: the driver reads it, then the awake task-thread count, then the
+// timer stacks (time_control.cc, "settled"); a settle is followed by the
+// settling thread's park (seq_cst, task_threads.cc), so a driver that sees
+// zero here and no thread awake knows the woken tasks ran and parked.
+std::atomic<int> g_unsettled{0};
 
 // The calling thread's cache. Trivially destructible, so it can be used
 // while the thread exits (after LocalCacheFlush ran: `closed`).
@@ -198,8 +204,30 @@ TimerEntry* TimerEntry::create() {
   return new (p) TimerEntry();
 }
 
+void TimerEntry::mark_unsettled() noexcept {
+  // seq_cst: see g_unsettled. The count goes up before the flag, so it
+  // never drops below zero.
+  g_unsettled.fetch_add(1, std::memory_order_seq_cst);
+  // relaxed: published by the driver's release CAS to kFired (or read back
+  // by the driver itself when the CAS fails).
+  unsettled.store(true, std::memory_order_relaxed);
+}
+
+void TimerEntry::settle_slow() noexcept {
+  // acq_rel: exactly one of the racing settlers wins.
+  if (unsettled.exchange(false, std::memory_order_acq_rel)) {
+    g_unsettled.fetch_sub(1, std::memory_order_seq_cst);  // see g_unsettled
+  }
+}
+
+int TimerEntry::unsettled_wakes() noexcept {
+  return g_unsettled.load(std::memory_order_seq_cst);  // see g_unsettled
+}
+
 void TimerEntry::recycle(TimerEntry* e) noexcept {
-  // The last reference is gone: nobody else reads e from here on.
+  // The last reference is gone: nobody else reads e from here on. A wake
+  // nobody settled (a Timer fired and dropped unawaited) settles here.
+  e->settle();
   e->~TimerEntry();
   // Safety: the storage is ours; a FreeSlot is trivial, so writing one
   // there starts its lifetime.

@@ -104,6 +104,14 @@ struct TimerEntry : TimerNode {
   // time.
   TimerEntry* next_insert = nullptr;
   TimerEntry* next_cancel = nullptr;
+  // Paused time only (reactor/time_control.h): set by the driver before it
+  // fires the entry, while the wake it delivers has not been taken yet (the
+  // awaiting task has not resumed past its await). While any entry is
+  // unsettled, time does not move on: the woken task first runs, and may
+  // arm its next timer. Cleared by exactly one exchange (settle()): the
+  // resuming owner's, the driver's when nobody waited or a cancel won, or
+  // recycle()'s as the last resort.
+  std::atomic<bool> unsettled{false};
 
   bool fired() const noexcept {
     // acquire: pairs with the driver's release CAS to kFired.
@@ -123,6 +131,19 @@ struct TimerEntry : TimerNode {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) recycle(this);
   }
 
+  // Paused time: marks the entry unsettled (driver, before the kFired CAS).
+  void mark_unsettled() noexcept;
+  // Paused time: the wake is taken (or will never be). One relaxed load
+  // when the entry was never marked, i.e. always while time runs.
+  void settle() noexcept {
+    // relaxed load: whoever calls this has synchronized with the driver's
+    // store (through the wake, fired()'s acquire, or the waker slot), or
+    // cannot race with it (recycle: the last reference).
+    if (unsettled.load(std::memory_order_relaxed)) settle_slow();
+  }
+  // Fired entries whose wake is not settled yet (paused time).
+  static int unsettled_wakes() noexcept;
+
   // For tests: entries allocated from the heap so far (all threads), and
   // entries the calling thread's cache holds.
   static size_t heap_allocations() noexcept;
@@ -130,6 +151,7 @@ struct TimerEntry : TimerNode {
 
  private:
   TimerEntry() = default;
+  void settle_slow() noexcept;
   // Destroys `e` and keeps its storage (timer_entry.cc).
   static void recycle(TimerEntry* e) noexcept;
 };
