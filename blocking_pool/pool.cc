@@ -161,7 +161,7 @@ bool BlockingPool::wait_until(const std::function<bool(const Stats&)>& done,
   ++p.stats_waiters;
   // wait_until a saturated deadline: wait_for would add `timeout` to now
   // unchecked (overflow for milliseconds::max()).
-  bool ok = p.stats_cv.wait_until(lock, detail::deadline_after(timeout),
+  bool ok = p.stats_cv.wait_until(lock, detail::real_deadline_after(timeout),
                                   [&] { return done(p.snapshot()); });
   --p.stats_waiters;
   return ok;
