@@ -19,9 +19,10 @@
 //     stream has more than `max_bytes`. The default, kDefaultReadLimit
 //     (64 MiB), keeps a peer that never stops sending from taking all
 //     memory; pass a larger cap (or SIZE_MAX) when you mean it.
-//   - copy() moves bytes through one 64 KiB buffer (no splice(2) yet) and
-//     returns how many it copied once the reader ends; on an error the
-//     count of what got through is lost with it (as tokio's copy).
+//   - copy() moves bytes with splice(2) between two fd streams (splice.h)
+//     and through one 64 KiB buffer otherwise, and returns how many it
+//     copied once the reader ends; on an error the count of what got
+//     through is lost with it (as tokio's copy).
 //
 // Example:
 //   auto [a, b] = weft::TcpStream::pair().value();
@@ -44,6 +45,7 @@
 #include "absl/strings/str_cat.h"
 #include "executor/task.h"
 #include "io/concepts.h"
+#include "io/splice.h"
 
 namespace weft {
 
@@ -138,10 +140,19 @@ Task<absl::StatusOr<std::string>> read_to_string(R& r, size_t max_bytes = kDefau
 }
 
 // Reads `r` to its end and writes everything to `w`; the byte count.
+// Between two fd streams (sockets, pipes, Async<T>: SpliceStream in
+// splice.h) the bytes move with splice(2), never through user space; when
+// the kernel refuses that for these fds, through a 64 KiB buffer.
 template <AsyncRead R, AsyncWrite W>
 Task<absl::StatusOr<uint64_t>> copy(R& r, W& w) {
-  auto buf = std::make_unique<std::byte[]>(kCopyBufferSize);
   uint64_t total = 0;
+  if constexpr (SpliceStream<R> && SpliceStream<W>) {
+    bool refused = false;
+    absl::StatusOr<uint64_t> n = co_await detail::splice_pump(r, w, &refused);
+    if (!refused || !n.ok()) co_return n;
+    total = *n;  // already written; go on through the buffer
+  }
+  auto buf = std::make_unique<std::byte[]>(kCopyBufferSize);
   for (;;) {
     absl::StatusOr<size_t> n = co_await r.read(std::span<std::byte>(buf.get(), kCopyBufferSize));
     if (!n.ok()) co_return n.status();
