@@ -36,6 +36,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -205,16 +206,11 @@ weft::Task<int> serve(weft::TcpListener listener, weft::Signals signals,
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   // SIGINT / SIGTERM from here on become a stop request (connections.h).
-  auto signals = examples::stop_signals();
-  if (!signals.ok()) {
-    std::fprintf(stderr, "%s\n", signals.status().ToString().c_str());
-    return 1;
-  }
-  auto limits = examples::server_limits_from_flags();
-  if (!limits.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(limits.status().message()).c_str());
-    return 2;
-  }
+  int startup_failed = 0;
+  std::optional<examples::ServerStartup> start = examples::server_startup(&startup_failed);
+  if (!start) return startup_failed;
+  weft::Signals& signals = start->signals;
+  const examples::ServerLimits& limits = start->limits;
   const int port = absl::GetFlag(FLAGS_port);
   const int max_line = absl::GetFlag(FLAGS_max_line);
   const int backlog = absl::GetFlag(FLAGS_backlog);
@@ -235,6 +231,6 @@ int main(int argc, char** argv) {
   }
   std::printf("chat listening on %s\n", listener->local_address().value().to_string().c_str());
   std::fflush(stdout);
-  return weft::block_on(serve(*std::move(listener), *std::move(signals), *limits,
+  return weft::block_on(serve(*std::move(listener), std::move(signals), limits,
                               static_cast<size_t>(max_line), static_cast<size_t>(backlog)));
 }

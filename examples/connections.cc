@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
 #include <utility>
 
 #include "base/deadline.h"
@@ -63,6 +64,22 @@ absl::StatusOr<weft::Signals> stop_signals() {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);  // see connections.h
   return weft::Signals::create({SIGINT, SIGTERM});
+}
+
+std::optional<ServerStartup> server_startup(int* exit_code) {
+  absl::StatusOr<weft::Signals> signals = stop_signals();
+  if (!signals.ok()) {
+    std::fprintf(stderr, "%s\n", signals.status().ToString().c_str());
+    *exit_code = 1;
+    return std::nullopt;
+  }
+  absl::StatusOr<ServerLimits> limits = server_limits_from_flags();
+  if (!limits.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(limits.status().message()).c_str());
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  return ServerStartup{*std::move(signals), *limits};
 }
 
 weft::Task<void> await_stop_signal(weft::Signals& signals) {

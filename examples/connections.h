@@ -95,6 +95,16 @@ class Connections {
 // ThreadSanitizer build see signals sent from outside (signals.h).
 absl::StatusOr<weft::Signals> stop_signals();
 
+// Every server's start-up, first thing in main after the flags are parsed:
+// stop_signals() then server_limits_from_flags(). On failure it prints why
+// on stderr and returns nullopt with *exit_code set: 1 when the signals
+// cannot be set up, 2 for a bad flag.
+struct ServerStartup {
+  weft::Signals signals;
+  ServerLimits limits;
+};
+std::optional<ServerStartup> server_startup(int* exit_code);
+
 // Waits for SIGINT or SIGTERM and says so: "got <signal>, shutting down" on
 // stdout.
 weft::Task<void> await_stop_signal(weft::Signals& signals);

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -147,16 +148,11 @@ int main(int argc, char** argv) {
         client(*server, absl::GetFlag(FLAGS_message), absl::GetFlag(FLAGS_count)));
   }
   // SIGINT / SIGTERM from here on become a stop request (connections.h).
-  auto signals = examples::stop_signals();
-  if (!signals.ok()) {
-    std::fprintf(stderr, "%s\n", signals.status().ToString().c_str());
-    return 1;
-  }
-  auto limits = examples::server_limits_from_flags();
-  if (!limits.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(limits.status().message()).c_str());
-    return 2;
-  }
+  int startup_failed = 0;
+  std::optional<examples::ServerStartup> start = examples::server_startup(&startup_failed);
+  if (!start) return startup_failed;
+  weft::Signals& signals = start->signals;
+  const examples::ServerLimits& limits = start->limits;
   const int port = absl::GetFlag(FLAGS_port);
   if (port < 0 || port > 65535) {
     std::fprintf(stderr, "--port: %d is not a port\n", port);
@@ -183,5 +179,5 @@ int main(int argc, char** argv) {
   }
   // The accept loop and the connections run on the global executor; this
   // thread waits for a stop signal.
-  return weft::block_on(serve(*std::move(listener), *std::move(signals), *limits));
+  return weft::block_on(serve(*std::move(listener), std::move(signals), limits));
 }

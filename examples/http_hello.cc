@@ -38,6 +38,7 @@
 #include <cstdio>
 #include <cstring>
 #include <span>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -235,16 +236,11 @@ int main(int argc, char** argv) {
   }
 
   // SIGINT / SIGTERM from here on become a stop request (connections.h).
-  auto signals = examples::stop_signals();
-  if (!signals.ok()) {
-    std::fprintf(stderr, "%s\n", signals.status().ToString().c_str());
-    return 1;
-  }
-  auto limits = examples::server_limits_from_flags();
-  if (!limits.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(limits.status().message()).c_str());
-    return 2;
-  }
+  int startup_failed = 0;
+  std::optional<examples::ServerStartup> start = examples::server_startup(&startup_failed);
+  if (!start) return startup_failed;
+  weft::Signals& signals = start->signals;
+  const examples::ServerLimits& limits = start->limits;
 
   auto addr =
       weft::SocketAddress::from_ip(absl::GetFlag(FLAGS_listen), static_cast<uint16_t>(port));
@@ -272,8 +268,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   if (tpc) {
-    examples::ServerLimits shard_limits = *limits;
-    shard_limits.max_connections = std::max<size_t>(1, limits->max_connections / threads);
+    examples::ServerLimits shard_limits = limits;
+    shard_limits.max_connections = std::max<size_t>(1, limits.max_connections / threads);
     weft::WaitGroup stop;  // a one-shot latch, as below
     stop.add(1);
     weft::LocalPool pool({.threads = static_cast<size_t>(threads)});
@@ -289,7 +285,7 @@ int main(int argc, char** argv) {
             return examples::stats_every_second("tpc", [&pool] { return pool.metrics(); });
           }).detach();
     }
-    const int rc = weft::block_on(stop_shards_on_signal(&*signals, &stop, &shards));
+    const int rc = weft::block_on(stop_shards_on_signal(&signals, &stop, &shards));
     std::printf("bye\n");
     return rc;
   }
@@ -309,7 +305,7 @@ int main(int argc, char** argv) {
           return std::vector<weft::ExecutorMetrics>{ex.metrics()};
         })).detach();
     }
-    rc = ex.run(serve_until_signal(&ex, listener, &*signals, *limits));
+    rc = ex.run(serve_until_signal(&ex, listener, &signals, limits));
     stop.done();
     for (auto& t : workers) t.join();
   }
