@@ -54,7 +54,7 @@ set -euo pipefail
 # idle_rtt: the gaps, and for each the measured and the unmeasured (warm-up)
 # round trips, sized so each configuration takes about 1-3 s per peer.
 IDLE_GAPS_US=(0 1000 10000)
-declare -A IDLE_ROUND_TRIPS=([0]=20000 [1000]=2000 [10000]=300)
+declare -A IDLE_ROUND_TRIPS=([0]=20000 [1000]=2000 [10000]=1000)
 declare -A IDLE_WARMUP=([0]=1000 [1000]=100 [10000]=20)
 # busy_rtt: the gap (BENCH.md: 1 ms), round trips and warm-up.
 BUSY_GAP_US=1000
