@@ -43,6 +43,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "examples/accept_loop.h"
 #include "examples/connections.h"
 #include "weft.h"
 
@@ -57,8 +58,6 @@ ABSL_FLAG(int, backlog, 64,
 
 namespace {
 
-// How long the accept loop pauses when the process is out of fds.
-constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
 // The read buffer of each connection: lines longer than this are still read
 // (into the line, up to --max_line), it only sets the size of one read.
 constexpr size_t kReadBuffer = 4 * 1024;
@@ -164,25 +163,6 @@ weft::Task<void> serve_client(Stream s, weft::SocketAddress peer, uint64_t self,
   (void)room.send(Message{self, "* " + name + " left"});
 }
 
-weft::Task<void> accept_loop(weft::TcpListener* listener, examples::Connections* conns,
-                             Room room, size_t max_line, std::chrono::nanoseconds idle) {
-  uint64_t next_id = kServer + 1;
-  for (;;) {
-    // A slot first: at --max_connections, stop accepting until one ends.
-    weft::SemaphoreGuard slot = co_await conns->slot();
-    auto conn = co_await listener->accept();
-    if (!conn.ok()) {
-      std::fprintf(stderr, "%s\n", conn.status().ToString().c_str());
-      if (absl::IsResourceExhausted(conn.status())) co_await weft::sleep_for(kOutOfFdsBackoff);
-      continue;
-    }
-    weft::spawn(conns->track(std::move(slot),
-                             serve_client(std::move(conn->first), conn->second, next_id++, room,
-                                          max_line, idle)))
-        .detach();
-  }
-}
-
 // Serves until SIGINT or SIGTERM, then: no new clients, the room closes
 // (every writer says goodbye and ends its connection), and the connections
 // get --drain_timeout to finish.
@@ -191,8 +171,13 @@ weft::Task<int> serve(weft::TcpListener listener, weft::Signals signals,
   auto [room, unused] = weft::broadcast<Message>(backlog);
   { auto drop = std::move(unused); }  // the clients subscribe through `room`
   examples::Connections conns(limits.max_connections);
-  auto acceptor =
-      weft::spawn(accept_loop(&listener, &conns, room, max_line, limits.idle_timeout));
+  // Clients are numbered from kServer + 1, in accept order.
+  auto acceptor = weft::spawn(examples::accept_loop(
+      listener, conns,
+      [room, max_line, idle = limits.idle_timeout, next_id = kServer + 1](
+          Stream s, weft::SocketAddress peer) mutable {
+        return serve_client(std::move(s), peer, next_id++, room, max_line, idle);
+      }));
   co_await examples::await_stop_signal(signals);
   co_await acceptor.cancel();  // no new clients
   room.close();

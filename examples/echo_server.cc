@@ -6,7 +6,8 @@
 //
 // Shows: TcpListener::bind / accept, weft::spawn(...).detach() per
 // connection, TcpStream::connect, shutdown(write) as "I am done sending",
-// and backing off when accept reports that the process is out of fds.
+// and backing off when accept reports that the process is out of fds
+// (examples::accept_loop, accept_loop.h).
 // The client exits non-zero if any echo differs or the server does not
 // close its side after ours.
 //
@@ -28,6 +29,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "examples/accept_loop.h"
 #include "examples/connections.h"
 #include "examples/stats.h"
 #include "weft.h"
@@ -41,10 +43,6 @@ ABSL_FLAG(int, count, 1, "client: how many times to send it");
 ABSL_FLAG(bool, stats, false, "server: print the executor's metrics every second");
 
 namespace {
-
-// How long the accept loop pauses when the process is out of fds, so it
-// does not spin while connections finish and free some.
-constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
 
 weft::Task<void> echo(weft::TcpStream s, weft::SocketAddress peer,
                       std::chrono::nanoseconds idle) {
@@ -72,27 +70,14 @@ weft::Task<void> echo(weft::TcpStream s, weft::SocketAddress peer,
   std::fflush(stdout);
 }  // the task ends: its frame, and `s` with it, is freed (the peer reads end of stream)
 
-weft::Task<void> accept_loop(weft::TcpListener* listener, examples::Connections* conns,
-                             std::chrono::nanoseconds idle) {
-  for (;;) {
-    // A slot first: at --max_connections, stop accepting until one ends.
-    weft::SemaphoreGuard slot = co_await conns->slot();
-    auto conn = co_await listener->accept();
-    if (!conn.ok()) {
-      std::fprintf(stderr, "%s\n", conn.status().ToString().c_str());
-      if (absl::IsResourceExhausted(conn.status())) co_await weft::sleep_for(kOutOfFdsBackoff);
-      continue;
-    }
-    weft::spawn(conns->track(std::move(slot), echo(std::move(conn->first), conn->second, idle)))
-        .detach();
-  }
-}
-
 // Serves until SIGINT or SIGTERM, then drains; returns the exit status.
 weft::Task<int> serve(weft::TcpListener listener, weft::Signals signals,
                       examples::ServerLimits limits) {
   examples::Connections conns(limits.max_connections);
-  auto acceptor = weft::spawn(accept_loop(&listener, &conns, limits.idle_timeout));
+  auto acceptor = weft::spawn(examples::accept_loop(
+      listener, conns, [idle = limits.idle_timeout](weft::TcpStream s, weft::SocketAddress peer) {
+        return echo(std::move(s), peer, idle);
+      }));
   co_await examples::stop_on_signal(signals, acceptor, conns, limits.drain_timeout);
   std::printf("bye\n");
   co_return 0;

@@ -46,6 +46,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "examples/accept_loop.h"
 #include "examples/connections.h"
 #include "examples/http_framing.h"
 #include "examples/stats.h"
@@ -62,9 +63,6 @@ ABSL_FLAG(bool, stats, false, "print the executor's metrics every second");
 namespace {
 
 using namespace http_framing;
-
-// How long the accept loop pauses when the process is out of fds.
-constexpr auto kOutOfFdsBackoff = std::chrono::milliseconds(100);
 
 // --- one connection ------------------------------------------------------
 
@@ -163,22 +161,12 @@ weft::Task<void> serve_http(Spawn spawn, weft::TcpStream s, std::chrono::nanosec
   co_await watch.stop();
 }
 
+// What examples::accept_loop calls per connection (accept_loop.h).
 template <class Spawn>
-weft::Task<void> accept_loop(Spawn spawn, weft::TcpListener* listener,
-                             examples::Connections* conns, std::chrono::nanoseconds idle) {
-  for (;;) {
-    // A slot first: at --max_connections, stop accepting until one ends.
-    weft::SemaphoreGuard slot = co_await conns->slot();
-    auto conn = co_await listener->accept();
-    if (!conn.ok()) {
-      std::fprintf(stderr, "%s\n", conn.status().ToString().c_str());
-      if (absl::IsCancelled(conn.status())) co_return;  // the listener closed
-      if (absl::IsResourceExhausted(conn.status())) co_await weft::sleep_for(kOutOfFdsBackoff);
-      continue;
-    }
-    spawn(conns->track(std::move(slot), serve_http(spawn, std::move(conn->first), idle)))
-        .detach();
-  }
+auto http_handler(Spawn spawn, std::chrono::nanoseconds idle) {
+  return [spawn, idle](weft::TcpStream s, weft::SocketAddress /*peer*/) {
+    return serve_http(spawn, std::move(s), idle);
+  };
 }
 
 // Serves until SIGINT or SIGTERM, then drains; returns the exit status.
@@ -186,7 +174,8 @@ weft::Task<int> serve_until_signal(weft::Executor* ex, weft::TcpListener* listen
                                    weft::Signals* signals, examples::ServerLimits limits) {
   examples::Connections conns(limits.max_connections);
   auto spawn = [ex](weft::Task<void> t) { return ex->spawn(std::move(t)); };
-  auto acceptor = ex->spawn(accept_loop(spawn, listener, &conns, limits.idle_timeout));
+  auto acceptor = ex->spawn(examples::accept_loop(spawn, *listener, conns,
+                                                  http_handler(spawn, limits.idle_timeout)));
   co_await examples::stop_on_signal(*signals, acceptor, conns, limits.drain_timeout);
   co_return 0;
 }
@@ -199,8 +188,8 @@ weft::Task<void> serve_shard(weft::TcpListener listener, examples::ServerLimits 
                              weft::WaitGroup* stop) {
   examples::Connections conns(limits.max_connections);
   auto spawn = [](weft::Task<void> t) { return weft::LocalPool::spawn_local(std::move(t)); };
-  auto acceptor =
-      weft::LocalPool::spawn_local(accept_loop(spawn, &listener, &conns, limits.idle_timeout));
+  auto acceptor = weft::LocalPool::spawn_local(examples::accept_loop(
+      spawn, listener, conns, http_handler(spawn, limits.idle_timeout)));
   co_await stop->wait();
   co_await acceptor.cancel();  // no new connections
   co_await conns.drain(limits.drain_timeout);

@@ -1,5 +1,6 @@
 // Generic stream helpers: read_exact, read_to_end, read_to_string,
-// write_all, copy. For any AsyncRead / AsyncWrite (concepts.h).
+// write_all (write_all.h), copy. For any AsyncRead / AsyncWrite
+// (concepts.h).
 //
 // What it is for: the loops every protocol writes (fill this buffer, drain
 // that one, pump a reader into a writer), once, for every weft stream and
@@ -46,6 +47,7 @@
 #include "executor/task.h"
 #include "io/concepts.h"
 #include "io/splice.h"
+#include "io/write_all.h"
 
 namespace weft {
 
@@ -73,32 +75,6 @@ Task<absl::Status> read_exact(R& r, std::span<std::byte> buf) {
 template <AsyncRead R>
 Task<absl::Status> read_exact(R& r, void* buf, size_t len) {
   return read_exact(r, std::span<std::byte>(static_cast<std::byte*>(buf), len));
-}
-
-// Writes all of `data`.
-template <AsyncWrite W>
-Task<absl::Status> write_all(W& w, std::span<const std::byte> data) {
-  size_t put = 0;
-  while (put < data.size()) {
-    absl::StatusOr<size_t> n = co_await w.write(data.subspan(put));
-    if (!n.ok()) co_return n.status();
-    if (*n == 0) {
-      co_return absl::DataLossError(
-          absl::StrCat("weft: write_all: the writer accepted 0 bytes after ", put, " of ",
-                       data.size()));
-    }
-    put += *n;
-  }
-  co_return absl::OkStatus();
-}
-template <AsyncWrite W>
-Task<absl::Status> write_all(W& w, const void* data, size_t len) {
-  return write_all(w, std::span<const std::byte>(static_cast<const std::byte*>(data), len));
-}
-// The bytes of `s` (the caller keeps them alive until the Task completes).
-template <AsyncWrite W>
-Task<absl::Status> write_all(W& w, std::string_view s) {
-  return write_all(w, std::as_bytes(std::span(s.data(), s.size())));
 }
 
 // Appends the rest of the stream to `out` (a std::string or a vector of a

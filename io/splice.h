@@ -40,13 +40,16 @@
 
 #include <cerrno>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/errno_status.h"
 #include "executor/task.h"
+#include "io/write_all.h"
 
 namespace weft {
 
@@ -77,6 +80,26 @@ struct SplicePipe {
 // Bytes asked of each splice from the source: a default pipe's capacity
 // (16 pages), so the pipe never fills and the second half drains it whole.
 inline constexpr size_t kSpliceChunk = 64 * 1024;
+
+// A SpliceStream as an AsyncWrite whose write() is one write(2) through
+// write_with (readiness waits and the close pin as for splice), so that
+// the fallback below writes with write_all like everything else in io/.
+template <class W>
+struct FdWriter {
+  W& w;
+  Task<absl::StatusOr<size_t>> write(std::span<const std::byte> data) {
+    for (;;) {
+      absl::StatusOr<ssize_t> n = co_await w.write_with([&](auto&) {
+        const ssize_t r = ::write(w.fd(), data.data(), data.size());
+        return r < 0 ? -static_cast<ssize_t>(errno) : r;  // errno kept (EAGAIN: retried)
+      });
+      if (!n.ok()) co_return n.status();
+      if (*n == -EINTR) continue;
+      if (*n < 0) co_return errno_status(static_cast<int>(-*n), "write");
+      co_return static_cast<size_t>(*n);
+    }
+  }
+};
 
 }  // namespace detail
 
@@ -134,19 +157,10 @@ Task<absl::StatusOr<uint64_t>> splice_pump(R& r, W& w, bool* refused) {
           auto buf = std::make_unique<std::byte[]>(left);
           const ssize_t got = ::read(pipe.read_end, buf.get(), left);
           if (got != static_cast<ssize_t>(left)) co_return errno_status(errno, "read");
-          for (size_t off = 0; off < left;) {
-            absl::StatusOr<ssize_t> wr = co_await w.write_with([&](auto&) {
-              const ssize_t n = ::write(w.fd(), buf.get() + off, left - off);
-              return n < 0 ? -static_cast<ssize_t>(errno) : n;
-            });
-            if (!wr.ok()) co_return wr.status();
-            if (*wr < 0) {
-              if (*wr == -EINTR) continue;
-              co_return errno_status(static_cast<int>(-*wr), "write");
-            }
-            if (*wr == 0) co_return absl::DataLossError("write: the destination took 0 bytes");
-            off += static_cast<size_t>(*wr);
-          }
+          FdWriter<W> to_w{w};
+          absl::Status st =
+              co_await write_all(to_w, std::span<const std::byte>(buf.get(), left));
+          if (!st.ok()) co_return st;
           *refused = true;
           co_return static_cast<uint64_t>(left);
         }
