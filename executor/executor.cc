@@ -114,7 +114,8 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       ++rest.count;
     };
     if (TaskHeader* t = w->lifo.exchange(nullptr, std::memory_order_acq_rel)) append(t);
-    while (TaskHeader* t = w->queue.pop()) append(t);
+    LocalQueue::Owner queue = w->owned_queue();  // we are w's thread, leaving
+    while (TaskHeader* t = queue.pop()) append(t);
     if (rest.count) injector_.push_batch(rest.first, rest.last, rest.count);
     if (w->searching) idle_.end_search(*w);
     w->stalled.store(false, std::memory_order_relaxed);
@@ -164,7 +165,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     TaskHeader* t = injector_.pop();
     if (!t) {
       const WorkerTable::View all = slots_.view();
-      for (uint32_t i = 0; i < all.size && !t; ++i) t = all[i]->queue.steal_one();
+      for (uint32_t i = 0; i < all.size && !t; ++i) t = all[i]->stealer().steal_one();
     }
     if (!t) return false;
     WorkerContextGuard guard;  // wakes during the run go to the injector
@@ -181,10 +182,10 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     const WorkerTable::View all = slots_.view();
     m.workers.reserve(all.size);
     for (uint32_t i = 0; i < all.size; ++i) {
-      const WorkerSlot* s = all[i];
+      WorkerSlot* s = all[i];
       WorkerMetrics wm = s->counters.snapshot(now);
       // relaxed: a snapshot for statistics.
-      wm.queue_depth = std::min<uint32_t>(s->queue.len(), LocalQueue::kCapacity) +
+      wm.queue_depth = std::min<uint32_t>(s->stealer().len(), LocalQueue::kCapacity) +
                        (s->lifo.load(std::memory_order_relaxed) != nullptr ? 1 : 0);
       m.workers.push_back(wm);
     }
@@ -208,7 +209,9 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     TaskHeader* queued = nullptr;
     const WorkerTable::View all = slots_.view();
     for (uint32_t i = 0; i < all.size; ++i) {
-      while (TaskHeader* t = all[i]->queue.pop()) {  // empty: leave() drained it
+      // No thread is inside run() (checked above): we are every queue's owner.
+      LocalQueue::Owner queue = all[i]->owned_queue();
+      while (TaskHeader* t = queue.pop()) {  // empty: leave() drained it
         t->next = queued;
         queued = t;
       }
@@ -232,7 +235,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       s->watchdog_seen_tick = tick;
       if (!same_run) continue;
       const bool lifo = s->lifo.load(std::memory_order_relaxed) != nullptr;
-      if (lifo || !s->queue.is_empty()) {
+      if (lifo || !s->stealer().is_empty()) {
         if (lifo) s->stalled.store(true, std::memory_order_relaxed);
         stranded = true;
       }
@@ -256,7 +259,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
   void notify_remote() noexcept override { idle_.notify_one(); }
 
   void push_local(WorkerSlot* w, TaskHeader* t) noexcept {
-    LocalQueue::Overflow o = w->queue.push_back(t);
+    LocalQueue::Overflow o = w->owned_queue().push_back(t);
     if (o.count) {
       injector_.push_batch(o.first, o.last, o.count);  // open: we are a worker
       WorkerCounters::add(w->counters.overflowed, o.count);
@@ -274,7 +277,8 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       // Alone there, it runs next on this worker and nothing waits behind
       // it: waking a sleeper would only have it find nothing (and wake the
       // I/O watcher for nothing every slice of a computing task).
-      const bool alone = w->queue.is_empty() && !w->lifo.load(std::memory_order_relaxed);
+      const bool alone =
+          w->owned_queue().is_empty() && !w->lifo.load(std::memory_order_relaxed);
       push_local(w, t);
       if (!alone) idle_.notify_one();
     }
@@ -307,7 +311,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       }
     }
     w->lifo_streak = 0;
-    if (TaskHeader* t = w->queue.pop()) return t;
+    if (TaskHeader* t = w->owned_queue().pop()) return t;
     if (TaskHeader* t = pop_injector_batch(w)) return t;
     if (!idle_.try_start_search(*w, num_workers())) return nullptr;
     if (TaskHeader* t = steal(w)) return t;
@@ -345,15 +349,16 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     w->rng ^= w->rng >> 7;
     w->rng ^= w->rng << 17;
     uint32_t start = static_cast<uint32_t>(w->rng % n);
-    const uint32_t had = w->queue.len();
+    LocalQueue::Owner mine = w->owned_queue();
+    const uint32_t had = mine.len();
     for (uint32_t i = 0; i < n; ++i) {
       WorkerSlot* victim = all[(start + i) % n];
       if (victim == w) continue;
-      TaskHeader* t = victim->queue.steal_into(w->queue);
+      TaskHeader* t = victim->stealer().steal_into(mine);
       if (!t) t = steal_lifo(victim);
       if (t) {
         WorkerCounters::add(w->counters.steal_operations);
-        WorkerCounters::add(w->counters.stolen, 1 + w->queue.len() - had);
+        WorkerCounters::add(w->counters.stolen, 1 + mine.len() - had);
         return t;
       }
     }
@@ -381,7 +386,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     const WorkerTable::View all = slots_.view();
     for (uint32_t i = 0; i < all.size; ++i) {
       WorkerSlot* s = all[i];
-      if (!s->queue.is_empty()) return true;
+      if (!s->stealer().is_empty()) return true;
       // relaxed: as in steal_lifo; the fence in prepare_park orders it
       // against the watchdog's store and notify_one.
       if (s->stalled.load(std::memory_order_relaxed) &&
