@@ -13,6 +13,7 @@
 #include "executor/parker.h"
 #include "executor/scheduler_core.h"
 #include "executor/task_threads.h"
+#include "executor/thread_context.h"
 #include "executor/watchdog.h"
 #include "executor/worker_slot.h"
 #include "executor/worker_table.h"
@@ -34,17 +35,16 @@ inline constexpr uint32_t kMaxLifoPolls = 3;
 // Upper bound on tasks moved from the injector to a local queue at once.
 inline constexpr size_t kInjectorBatch = LocalQueue::kCapacity / 2;
 
-thread_local WorkerSlot* t_worker = nullptr;
-
-// The LocalExecutor core the thread is running (local_executor.cc).
-extern thread_local void* t_local_core;
+// The thread's scheduler context (thread_context.h). Defined here, beside
+// its hottest reader (schedule() below, on every wake).
+constinit thread_local ThreadContext t_thread_context;
 
 class ExecutorCore final : public SchedulerCore, public Watched {
  public:
   explicit ExecutorCore(ExecutorOptions o) : options_(o), idle_(WorkerTable::kInitialCapacity) { watch(this); }
 
   void schedule(TaskHeader* t) noexcept override {
-    WorkerSlot* w = t_worker;
+    WorkerSlot* w = current_worker_slot();
     if (w && w->core == this) {
       if (options_.lifo_slot) {
         TaskHeader* prev = w->lifo.exchange(t, std::memory_order_acq_rel);
@@ -62,7 +62,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
 
   void submit(TaskHeader* t) noexcept {
     adopt(t);
-    WorkerSlot* w = t_worker;
+    WorkerSlot* w = current_worker_slot();
     if (w && w->core == this) {
       schedule(t);
       return;
@@ -413,15 +413,6 @@ class ExecutorCore final : public SchedulerCore, public Watched {
   alignas(64) std::atomic<bool> injector_due_{false};
 };
 
-WorkerContextGuard::WorkerContextGuard() noexcept
-    : saved_worker_(std::exchange(t_worker, nullptr)),
-      saved_local_(std::exchange(t_local_core, nullptr)) {}
-
-WorkerContextGuard::~WorkerContextGuard() {
-  t_worker = static_cast<WorkerSlot*>(saved_worker_);
-  t_local_core = saved_local_;
-}
-
 }  // namespace detail
 
 Executor::Executor(ExecutorOptions options)
@@ -437,11 +428,11 @@ ExecutorMetrics Executor::metrics() const { return core_->metrics(); }
 TaskDump Executor::dump() const { return core_->dump(); }
 
 Executor::Worker::Worker(Executor* ex)
-    : core_(ex->core_), slot_(core_->enter()), saved_worker_(detail::t_worker) {
-  detail::t_worker = slot_;
-}
+    : core_(ex->core_),
+      slot_(core_->enter()),
+      saved_worker_(detail::exchange_worker_slot(slot_)) {}
 Executor::Worker::~Worker() {
-  detail::t_worker = static_cast<detail::WorkerSlot*>(saved_worker_);
+  detail::exchange_worker_slot(saved_worker_);
   core_->leave(slot_);
 }
 detail::Parker* Executor::Worker::parker() noexcept { return &slot_->parker; }
