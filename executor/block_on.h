@@ -21,26 +21,10 @@
 #include "executor/parker.h"
 #include "executor/task.h"
 #include "executor/task_threads.h"
+#include "executor/thread_context.h"
 #include "executor/thread_root.h"
 
 namespace weft {
-
-namespace detail {
-// Hides the calling thread's worker context while block_on runs, so wakes
-// of a surrounding executor's tasks go to its shared queue, not to a local
-// slot this blocked thread cannot serve. Defined in executor.cc.
-class WorkerContextGuard {
- public:
-  WorkerContextGuard() noexcept;
-  ~WorkerContextGuard();
-  WorkerContextGuard(const WorkerContextGuard&) = delete;
-  WorkerContextGuard& operator=(const WorkerContextGuard&) = delete;
-
- private:
-  void* saved_worker_;
-  void* saved_local_;
-};
-}  // namespace detail
 
 struct BlockOnOptions {
   // The cooperative budget of the root task's runs (coop.h), as
@@ -51,6 +35,8 @@ struct BlockOnOptions {
 
 template <class T>
 T block_on(Task<T> task, BlockOnOptions options = {}) {
+  // Wakes of a surrounding executor's tasks go to its shared queue, not to
+  // this blocked thread (thread_context.h).
   detail::WorkerContextGuard guard;
   detail::CoopLimitScope budget(options.budget);
   detail::Parker parker;

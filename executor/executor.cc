@@ -13,6 +13,7 @@
 #include "executor/parker.h"
 #include "executor/scheduler_core.h"
 #include "executor/task_threads.h"
+#include "executor/thread_context.h"
 #include "executor/watchdog.h"
 #include "executor/worker_slot.h"
 #include "executor/worker_table.h"
@@ -34,17 +35,16 @@ inline constexpr uint32_t kMaxLifoPolls = 3;
 // Upper bound on tasks moved from the injector to a local queue at once.
 inline constexpr size_t kInjectorBatch = LocalQueue::kCapacity / 2;
 
-thread_local WorkerSlot* t_worker = nullptr;
-
-// The LocalExecutor core the thread is running (local_executor.cc).
-extern thread_local void* t_local_core;
+// The thread's scheduler context (thread_context.h). Defined here, beside
+// its hottest reader (schedule() below, on every wake).
+constinit thread_local ThreadContext t_thread_context;
 
 class ExecutorCore final : public SchedulerCore, public Watched {
  public:
   explicit ExecutorCore(ExecutorOptions o) : options_(o), idle_(WorkerTable::kInitialCapacity) { watch(this); }
 
   void schedule(TaskHeader* t) noexcept override {
-    WorkerSlot* w = t_worker;
+    WorkerSlot* w = current_worker_slot();
     if (w && w->core == this) {
       if (options_.lifo_slot) {
         TaskHeader* prev = w->lifo.exchange(t, std::memory_order_acq_rel);
@@ -62,7 +62,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
 
   void submit(TaskHeader* t) noexcept {
     adopt(t);
-    WorkerSlot* w = t_worker;
+    WorkerSlot* w = current_worker_slot();
     if (w && w->core == this) {
       schedule(t);
       return;
@@ -114,7 +114,8 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       ++rest.count;
     };
     if (TaskHeader* t = w->lifo.exchange(nullptr, std::memory_order_acq_rel)) append(t);
-    while (TaskHeader* t = w->queue.pop()) append(t);
+    LocalQueue::Owner queue = w->owned_queue();  // we are w's thread, leaving
+    while (TaskHeader* t = queue.pop()) append(t);
     if (rest.count) injector_.push_batch(rest.first, rest.last, rest.count);
     if (w->searching) idle_.end_search(*w);
     w->stalled.store(false, std::memory_order_relaxed);
@@ -164,7 +165,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     TaskHeader* t = injector_.pop();
     if (!t) {
       const WorkerTable::View all = slots_.view();
-      for (uint32_t i = 0; i < all.size && !t; ++i) t = all[i]->queue.steal_one();
+      for (uint32_t i = 0; i < all.size && !t; ++i) t = all[i]->stealer().steal_one();
     }
     if (!t) return false;
     WorkerContextGuard guard;  // wakes during the run go to the injector
@@ -181,10 +182,10 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     const WorkerTable::View all = slots_.view();
     m.workers.reserve(all.size);
     for (uint32_t i = 0; i < all.size; ++i) {
-      const WorkerSlot* s = all[i];
+      WorkerSlot* s = all[i];
       WorkerMetrics wm = s->counters.snapshot(now);
       // relaxed: a snapshot for statistics.
-      wm.queue_depth = std::min<uint32_t>(s->queue.len(), LocalQueue::kCapacity) +
+      wm.queue_depth = std::min<uint32_t>(s->stealer().len(), LocalQueue::kCapacity) +
                        (s->lifo.load(std::memory_order_relaxed) != nullptr ? 1 : 0);
       m.workers.push_back(wm);
     }
@@ -208,7 +209,9 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     TaskHeader* queued = nullptr;
     const WorkerTable::View all = slots_.view();
     for (uint32_t i = 0; i < all.size; ++i) {
-      while (TaskHeader* t = all[i]->queue.pop()) {  // empty: leave() drained it
+      // No thread is inside run() (checked above): we are every queue's owner.
+      LocalQueue::Owner queue = all[i]->owned_queue();
+      while (TaskHeader* t = queue.pop()) {  // empty: leave() drained it
         t->next = queued;
         queued = t;
       }
@@ -232,7 +235,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       s->watchdog_seen_tick = tick;
       if (!same_run) continue;
       const bool lifo = s->lifo.load(std::memory_order_relaxed) != nullptr;
-      if (lifo || !s->queue.is_empty()) {
+      if (lifo || !s->stealer().is_empty()) {
         if (lifo) s->stalled.store(true, std::memory_order_relaxed);
         stranded = true;
       }
@@ -256,7 +259,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
   void notify_remote() noexcept override { idle_.notify_one(); }
 
   void push_local(WorkerSlot* w, TaskHeader* t) noexcept {
-    LocalQueue::Overflow o = w->queue.push_back(t);
+    LocalQueue::Overflow o = w->owned_queue().push_back(t);
     if (o.count) {
       injector_.push_batch(o.first, o.last, o.count);  // open: we are a worker
       WorkerCounters::add(w->counters.overflowed, o.count);
@@ -274,7 +277,8 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       // Alone there, it runs next on this worker and nothing waits behind
       // it: waking a sleeper would only have it find nothing (and wake the
       // I/O watcher for nothing every slice of a computing task).
-      const bool alone = w->queue.is_empty() && !w->lifo.load(std::memory_order_relaxed);
+      const bool alone =
+          w->owned_queue().is_empty() && !w->lifo.load(std::memory_order_relaxed);
       push_local(w, t);
       if (!alone) idle_.notify_one();
     }
@@ -307,7 +311,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       }
     }
     w->lifo_streak = 0;
-    if (TaskHeader* t = w->queue.pop()) return t;
+    if (TaskHeader* t = w->owned_queue().pop()) return t;
     if (TaskHeader* t = pop_injector_batch(w)) return t;
     if (!idle_.try_start_search(*w, num_workers())) return nullptr;
     if (TaskHeader* t = steal(w)) return t;
@@ -345,15 +349,16 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     w->rng ^= w->rng >> 7;
     w->rng ^= w->rng << 17;
     uint32_t start = static_cast<uint32_t>(w->rng % n);
-    const uint32_t had = w->queue.len();
+    LocalQueue::Owner mine = w->owned_queue();
+    const uint32_t had = mine.len();
     for (uint32_t i = 0; i < n; ++i) {
       WorkerSlot* victim = all[(start + i) % n];
       if (victim == w) continue;
-      TaskHeader* t = victim->queue.steal_into(w->queue);
+      TaskHeader* t = victim->stealer().steal_into(mine);
       if (!t) t = steal_lifo(victim);
       if (t) {
         WorkerCounters::add(w->counters.steal_operations);
-        WorkerCounters::add(w->counters.stolen, 1 + w->queue.len() - had);
+        WorkerCounters::add(w->counters.stolen, 1 + mine.len() - had);
         return t;
       }
     }
@@ -381,7 +386,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     const WorkerTable::View all = slots_.view();
     for (uint32_t i = 0; i < all.size; ++i) {
       WorkerSlot* s = all[i];
-      if (!s->queue.is_empty()) return true;
+      if (!s->stealer().is_empty()) return true;
       // relaxed: as in steal_lifo; the fence in prepare_park orders it
       // against the watchdog's store and notify_one.
       if (s->stalled.load(std::memory_order_relaxed) &&
@@ -408,15 +413,6 @@ class ExecutorCore final : public SchedulerCore, public Watched {
   alignas(64) std::atomic<bool> injector_due_{false};
 };
 
-WorkerContextGuard::WorkerContextGuard() noexcept
-    : saved_worker_(std::exchange(t_worker, nullptr)),
-      saved_local_(std::exchange(t_local_core, nullptr)) {}
-
-WorkerContextGuard::~WorkerContextGuard() {
-  t_worker = static_cast<WorkerSlot*>(saved_worker_);
-  t_local_core = saved_local_;
-}
-
 }  // namespace detail
 
 Executor::Executor(ExecutorOptions options)
@@ -432,11 +428,11 @@ ExecutorMetrics Executor::metrics() const { return core_->metrics(); }
 TaskDump Executor::dump() const { return core_->dump(); }
 
 Executor::Worker::Worker(Executor* ex)
-    : core_(ex->core_), slot_(core_->enter()), saved_worker_(detail::t_worker) {
-  detail::t_worker = slot_;
-}
+    : core_(ex->core_),
+      slot_(core_->enter()),
+      saved_worker_(detail::exchange_worker_slot(slot_)) {}
 Executor::Worker::~Worker() {
-  detail::t_worker = static_cast<detail::WorkerSlot*>(saved_worker_);
+  detail::exchange_worker_slot(saved_worker_);
   core_->leave(slot_);
 }
 detail::Parker* Executor::Worker::parker() noexcept { return &slot_->parker; }

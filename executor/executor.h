@@ -131,7 +131,7 @@ class Executor {
    private:
     detail::ExecutorCore* core_;
     detail::WorkerSlot* slot_;
-    void* saved_worker_;
+    detail::WorkerSlot* saved_worker_;  // the thread's slot before run(), restored after
   };
 
   detail::Scheduler* scheduler() noexcept;

@@ -3,14 +3,12 @@
 #include "executor/parker.h"
 #include "executor/scheduler_core.h"
 #include "executor/task_threads.h"
+#include "executor/thread_context.h"
 #include "executor/watchdog.h"
 #include "executor/worker_counters.h"
 
 namespace weft {
 namespace detail {
-
-// The LocalCore whose tasks the calling thread is running, if any.
-thread_local void* t_local_core = nullptr;
 
 // Same fairness rule as Executor: look at the cross-thread queue first every
 // 61 ticks, so remote wakes are not starved by a busy local queue.
@@ -21,7 +19,7 @@ class LocalCore final : public SchedulerCore, public Watched {
   explicit LocalCore(LocalExecutorOptions options) : budget_(options.budget) { watch(this); }
 
   void schedule(TaskHeader* t) noexcept override {
-    if (t_local_core == this) {
+    if (current_local_core() == this) {
       push_local(t);
     } else {
       push_remote(t);
@@ -45,9 +43,9 @@ class LocalCore final : public SchedulerCore, public Watched {
   Parker* parker() noexcept { return &parker_; }
 
   void work_until(RootBase& root) noexcept {
-    void* saved = std::exchange(t_local_core, this);
     CoopLimitScope budget(budget_);
     TaskThreadScope awake;
+    LocalCoreScope current(this);  // restored first, as the scopes nest
     counters_.enter();
     for (;;) {
       if (root.poll()) break;
@@ -59,7 +57,6 @@ class LocalCore final : public SchedulerCore, public Watched {
       if (injector_.is_empty()) counters_.park([this] { park_task_thread(parker_); });
     }
     counters_.leave();
-    t_local_core = saved;
   }
 
   ExecutorMetrics metrics() const {
@@ -78,11 +75,9 @@ class LocalCore final : public SchedulerCore, public Watched {
   }
 
   bool try_tick() noexcept {
-    void* saved = std::exchange(t_local_core, this);
     CoopLimitScope budget(budget_);
-    bool ran = tick();
-    t_local_core = saved;
-    return ran;
+    LocalCoreScope current(this);
+    return tick();
   }
 
   void destroy() noexcept {

@@ -3,9 +3,10 @@
 // reads. Slots are reused by later threads and freed with the executor.
 //
 // Threading rules, field by field, are in the comments below: the owner
-// thread alone touches most fields; thieves touch the queue (always) and
-// the LIFO slot (only while `stalled`); the watchdog (the reactor's driver
-// thread) reads `tick`, `lifo` and the queue's length and writes `stalled`.
+// thread alone touches most fields; thieves touch the queue (always, through
+// its Stealer handle) and the LIFO slot (only while `stalled`); the watchdog
+// (the reactor's driver thread) reads `tick`, `lifo` and the queue's length
+// and writes `stalled`.
 #ifndef WEFT_EXECUTOR_WORKER_SLOT_H_
 #define WEFT_EXECUTOR_WORKER_SLOT_H_
 
@@ -29,7 +30,18 @@ struct WorkerSlot : Idle::Member {
   explicit WorkerSlot(ExecutorCore* c) : core(c) {}
 
   ExecutorCore* const core;
-  LocalQueue queue;  // owner pushes and pops; others steal
+
+  // The run queue's handles (local_queue.h). owned_queue(): the owner thread
+  // only (the thread inside run() holding this slot; the executor's
+  // destructor once no thread is). stealer(): any thread.
+  LocalQueue::Owner owned_queue() noexcept { return LocalQueue::Owner(queue_); }
+  LocalQueue::Stealer stealer() noexcept { return LocalQueue::Stealer(queue_); }
+
+ private:
+  // Here, not at the end: the fields below keep the cache lines they had.
+  LocalQueue queue_;
+
+ public:
 
   // The task the owner woke last, run next (the LIFO slot). Put and taken by
   // the owner; taken by a thief only while `stalled` is set. Exchanged with

@@ -20,8 +20,9 @@ static_assert(LocalQueue::kCapacity == 4, "the models assume the checking build'
 // A thief's side: steal half into its own queue, run the returned task and
 // drain what was moved.
 inline void steal_and_drain(LocalQueue& victim, LocalQueue& mine, auto& tasks) {
-  if (TaskHeader* t = victim.steal_into(mine)) tasks.take(t);
-  while (TaskHeader* t = mine.pop()) tasks.take(t);
+  LocalQueue::Owner own(mine);
+  if (TaskHeader* t = LocalQueue::Stealer(victim).steal_into(own)) tasks.take(t);
+  while (TaskHeader* t = own.pop()) tasks.take(t);
 }
 
 // The owner pushes 3 and pops while a thief steals half.
@@ -31,12 +32,13 @@ struct PushPopSteal : rl::test_suite<PushPopSteal, 2> {
 
   void thread(unsigned id) {
     if (id == 0) {
+      LocalQueue::Owner owner(queue);
       for (unsigned i = 0; i < 3; ++i) {
         tasks.prepare(i);
-        LocalQueue::Overflow o = queue.push_back(&tasks.items[i]);
+        LocalQueue::Overflow o = owner.push_back(&tasks.items[i]);
         RL_ASSERT(o.count == 0);  // 3 fit in 4
       }
-      while (TaskHeader* t = queue.pop()) tasks.take(t);
+      while (TaskHeader* t = owner.pop()) tasks.take(t);
     } else {
       steal_and_drain(queue, thief_queue, tasks);
     }
@@ -53,9 +55,10 @@ struct OverflowVsSteal : rl::test_suite<OverflowVsSteal, 2> {
 
   void thread(unsigned id) {
     if (id == 0) {
+      LocalQueue::Owner owner(queue);
       for (unsigned i = 0; i < 5; ++i) {
         tasks.prepare(i);
-        LocalQueue::Overflow o = queue.push_back(&tasks.items[i]);
+        LocalQueue::Overflow o = owner.push_back(&tasks.items[i]);
         // The batch goes to the injector in the executor; here the owner
         // takes it.
         TaskHeader* t = o.first;
@@ -65,7 +68,7 @@ struct OverflowVsSteal : rl::test_suite<OverflowVsSteal, 2> {
           t = next;
         }
       }
-      while (TaskHeader* t = queue.pop()) tasks.take(t);
+      while (TaskHeader* t = owner.pop()) tasks.take(t);
     } else {
       steal_and_drain(queue, thief_queue, tasks);
     }
@@ -80,15 +83,16 @@ struct TwoThieves : rl::test_suite<TwoThieves, 3> {
 
   void thread(unsigned id) {
     if (id == 0) {
+      LocalQueue::Owner owner(queue);
       for (unsigned i = 0; i < 4; ++i) {
         tasks.prepare(i);
-        RL_ASSERT(queue.push_back(&tasks.items[i]).count == 0);
+        RL_ASSERT(owner.push_back(&tasks.items[i]).count == 0);
       }
-      while (TaskHeader* t = queue.pop()) tasks.take(t);
+      while (TaskHeader* t = owner.pop()) tasks.take(t);
     } else if (id == 1) {
       steal_and_drain(queue, thief_queue, tasks);
     } else {
-      if (TaskHeader* t = queue.steal_one()) tasks.take(t);
+      if (TaskHeader* t = LocalQueue::Stealer(queue).steal_one()) tasks.take(t);
     }
   }
   void after() { tasks.all_taken(); }
