@@ -15,16 +15,7 @@ namespace weft {
 namespace detail {
 
 int Reactor::hook_poll() noexcept {
-  Reactor* r = reactor_for_hooks();
-  // No fd registered: there is nothing to find, so no syscall (a program
-  // that only computes, or only uses timers, polls nothing; executor_bench
-  // spawn and yield loops made one epoll_wait per 61 tasks for nothing).
-  // relaxed: a registration this load does not see yet is covered by the
-  // driver (its checks, or its own watch while every thread sleeps), within
-  // the usual two check intervals; the registering thread's own later polls
-  // see its own increment.
-  if (r->live_regs_.load(std::memory_order_relaxed) == 0) return 0;
-  return r->poll_io(0, false, task_poll_counters());
+  return reactor_for_hooks()->poll_io(0, false, task_poll_counters());
 }
 
 void Reactor::hook_park(TaskThread* self, Parker& parker) noexcept {
@@ -36,16 +27,8 @@ void Reactor::park_task_thread(TaskThread* self, Parker& parker) noexcept {
   // polling: then an event wakes this thread, which runs its task (one hop
   // instead of driver + worker). While another thread polls, a watcher would
   // only be woken for events that thread takes first.
-  //
-  // Not while no fd is registered either: there is nothing to watch, and
-  // unparking a watcher costs an eventfd write, its epoll wake-up and a
-  // read to drain it, where a futex wake is one call (chained_spawn). The
-  // driver covers an fd registered meanwhile (it watches I/O itself while
-  // there is no watcher, as above).
-  // relaxed (both): hints; the CAS decides. A stale live_regs_ costs one
-  // futex park where a watch would have saved a hop, never an event.
+  // relaxed: a hint; the CAS decides.
   if (!watcher_held_.load(std::memory_order_relaxed) &&
-      live_regs_.load(std::memory_order_relaxed) != 0 &&
       (awake_task_threads() == 0 || !others_polling(self))) {
     bool expected = false;
     // acquire: pairs with the release store below by the previous watcher.

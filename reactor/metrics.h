@@ -45,12 +45,11 @@ struct ReactorMetrics {
 
   // --- epoll_wait calls on the I/O set, by who makes them ----------------
   // Task threads, without blocking: before they park, and busy Executor
-  // workers every 61 ticks, while any fd is registered (with none, there is
-  // nothing to poll). The common case: the event's task then runs on the
-  // thread that found it.
+  // workers every 61 ticks. The common case: the event's task then runs on
+  // the thread that found it.
   uint64_t task_polls = 0;
-  // The watcher (one parked task thread at a time, while any fd is
-  // registered) sleeping in epoll_wait on the I/O set.
+  // The watcher (one parked task thread at a time) sleeping in epoll_wait
+  // on the I/O set.
   uint64_t watcher_waits = 0;
   // Of those waits, the ones ended by an interrupt (an unpark of the
   // watcher, or the driver moving it off the I/O set) rather than events.

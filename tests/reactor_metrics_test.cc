@@ -100,11 +100,6 @@ TEST_CASE("reactor metrics: a readiness event is polled, handled and wakes its t
 
 TEST_CASE("reactor metrics: a parked task thread watches I/O, and unpark interrupts it",
           "[reactor_metrics][watcher]") {
-  // Some fd to watch: with none registered, task threads park on their
-  // futex instead (reactor_idle_poll_test).
-  auto [a, b] = socket_pair();
-  auto x = Async<OwnedFd>::create(std::move(a));
-  REQUIRE(x.ok());
   const ReactorMetrics m0 = weft::reactor_metrics();
   Gate gate;
   // The only task thread parks with nothing to do: it becomes the watcher
