@@ -186,7 +186,7 @@ absl::Status File::check_open(const char* op) const {
 // --- buffers ---------------------------------------------------------------
 
 void File::recycle(Chunk chunk) {
-  if (chunk.data && chunk.cap > spare_.cap) {
+  if (chunk.data && (!spare_.data || chunk.cap > spare_.cap)) {
     chunk.len = 0;
     spare_ = std::move(chunk);
   }
@@ -194,7 +194,11 @@ void File::recycle(Chunk chunk) {
 
 Chunk File::take_spare(size_t size) {
   if (spare_.data && spare_.cap >= size) {
-    Chunk c = std::move(spare_);
+    // exchange, not move: a moved-from Chunk keeps its cap, and recycle()
+    // would then see a spare as big as the one it is offered and free that
+    // one (every read-ahead and write-behind chunk was then a fresh 1 MiB
+    // allocation, whose pages the copies faulted in again).
+    Chunk c = std::exchange(spare_, Chunk{});
     c.len = 0;
     return c;
   }

@@ -3,6 +3,7 @@
 //   weft_test::CountAllocs counting;
 //   ... work ...
 //   CHECK(counting.count() == 1);
+//   CHECK(counting.large_count() == 0);   // none of 64 KiB or more
 //
 // Only the counting thread's allocations count: other threads run beside a
 // test (the reactor's driver thread starts with the first Executor, and
@@ -22,9 +23,14 @@
 namespace weft_test {
 namespace alloc_count_detail {
 inline long g_allocs = 0;
+inline long g_large_allocs = 0;
 inline thread_local bool t_counting = false;
-inline void count_one() {
-  if (t_counting) ++g_allocs;
+// What CountAllocs::large_count() counts: buffers, not nodes or frames.
+inline constexpr size_t kLargeAlloc = 64 * 1024;
+inline void count_one(size_t n) {
+  if (!t_counting) return;
+  ++g_allocs;
+  if (n >= kLargeAlloc) ++g_large_allocs;
 }
 }  // namespace alloc_count_detail
 
@@ -32,6 +38,7 @@ class CountAllocs {
  public:
   CountAllocs() {
     alloc_count_detail::g_allocs = 0;
+    alloc_count_detail::g_large_allocs = 0;
     alloc_count_detail::t_counting = true;
   }
   ~CountAllocs() { stop(); }
@@ -41,6 +48,8 @@ class CountAllocs {
   // Stops counting early (the count stays readable).
   void stop() { alloc_count_detail::t_counting = false; }
   long count() const { return alloc_count_detail::g_allocs; }
+  // Of those, the ones of at least kLargeAlloc (64 KiB) bytes.
+  long large_count() const { return alloc_count_detail::g_large_allocs; }
 };
 }  // namespace weft_test
 
@@ -49,13 +58,13 @@ class CountAllocs {
 extern "C" int __sanitizer_install_malloc_and_free_hooks(
     void (*malloc_hook)(const volatile void*, size_t), void (*free_hook)(const volatile void*));
 namespace weft_test::alloc_count_detail {
-inline void on_malloc(const volatile void*, size_t) { count_one(); }
+inline void on_malloc(const volatile void*, size_t n) { count_one(n); }
 inline void on_free(const volatile void*) {}
 inline const int g_hooks = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
 }  // namespace weft_test::alloc_count_detail
 #else
 void* operator new(std::size_t n) {
-  weft_test::alloc_count_detail::count_one();
+  weft_test::alloc_count_detail::count_one(n);
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
