@@ -81,6 +81,7 @@
 #include "async_fd/readiness.h"
 #include "executor/coop.h"
 #include "executor/task.h"
+#include "io/write_all.h"
 #include "reactor/reactor.h"
 
 namespace weft {
@@ -394,15 +395,10 @@ class Async {
     }
     co_return absl::OkStatus();
   }
-  // Writes all `len` bytes.
+  // Writes all `len` bytes: weft::write_all (io/write_all.h) on this
+  // object, so a write that takes 0 bytes gives DataLoss, not a loop.
   Task<absl::Status> write_all(const void* buf, size_t len) {
-    size_t put = 0;
-    while (put < len) {
-      auto n = co_await write(static_cast<const char*>(buf) + put, len - put);
-      if (!n.ok()) co_return n.status();
-      put += *n;
-    }
-    co_return absl::OkStatus();
+    return ::weft::write_all(*this, buf, len);
   }
 
  protected:

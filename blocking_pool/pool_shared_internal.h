@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "base/intrusive_fifo.h"
 #include "blocking_pool/job.h"
 #include "blocking_pool/pool.h"
 
@@ -81,8 +82,7 @@ struct PoolShared : std::enable_shared_from_this<PoolShared> {
   std::condition_variable monitor_cv;
 
   // The FIFO queue of jobs not yet started, linked through JobBase::next.
-  JobBase* head ABSL_GUARDED_BY(mu) = nullptr;
-  JobBase* tail ABSL_GUARDED_BY(mu) = nullptr;
+  IntrusiveFifo<JobBase, &JobBase::next> jobs ABSL_GUARDED_BY(mu);
   size_t queued ABSL_GUARDED_BY(mu) = 0;
 
   // Every alive thread is in exactly one of three states:
@@ -133,13 +133,7 @@ struct PoolShared : std::enable_shared_from_this<PoolShared> {
   }
 
   void push(JobBase* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    job->next = nullptr;
-    if (tail) {
-      tail->next = job;
-    } else {
-      head = job;
-    }
-    tail = job;
+    jobs.push_back(job);
     ++queued;
     ++jobs_submitted;
     // relaxed: a hint for the spinner, which takes the job under the lock.
@@ -147,10 +141,8 @@ struct PoolShared : std::enable_shared_from_this<PoolShared> {
   }
 
   JobBase* pop() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    JobBase* job = head;
+    JobBase* job = jobs.pop_front();
     if (job) {
-      head = job->next;
-      if (!head) tail = nullptr;
       --queued;
       ++jobs_started;
       queued_hint.store(queued, std::memory_order_relaxed);  // as in push()
@@ -194,8 +186,8 @@ struct PoolShared : std::enable_shared_from_this<PoolShared> {
     m.jobs_submitted = jobs_submitted;
     m.jobs_completed = jobs_run;
     m.queue_depth = queued;
-    if (head && now_ns > head->queued_at_ns) {
-      m.oldest_queued_wait = std::chrono::nanoseconds(now_ns - head->queued_at_ns);
+    if (const JobBase* oldest = jobs.front(); oldest && now_ns > oldest->queued_at_ns) {
+      m.oldest_queued_wait = std::chrono::nanoseconds(now_ns - oldest->queued_at_ns);
     }
     return m;
   }

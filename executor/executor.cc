@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <mutex>
+#include "base/intrusive_fifo.h"
 #include "executor/block_on.h"
 #include "executor/idle.h"
 #include "executor/local_queue.h"
@@ -106,17 +107,16 @@ class ExecutorCore final : public SchedulerCore, public Watched {
 
   void leave(WorkerSlot* w) noexcept {
     // Hand queued tasks to the injector so other workers (or shutdown) get them.
-    LocalQueue::Overflow rest;
-    auto append = [&rest](TaskHeader* t) {
-      t->next = nullptr;
-      if (rest.last) rest.last->next = t; else rest.first = t;
-      rest.last = t;
-      ++rest.count;
+    IntrusiveFifo<TaskHeader, &TaskHeader::next> rest;
+    size_t count = 0;
+    auto append = [&rest, &count](TaskHeader* t) {
+      rest.push_back(t);
+      ++count;
     };
     if (TaskHeader* t = w->lifo.exchange(nullptr, std::memory_order_acq_rel)) append(t);
     LocalQueue::Owner queue = w->owned_queue();  // we are w's thread, leaving
     while (TaskHeader* t = queue.pop()) append(t);
-    if (rest.count) injector_.push_batch(rest.first, rest.last, rest.count);
+    if (count) injector_.push_batch(rest.front(), rest.back(), count);
     if (w->searching) idle_.end_search(*w);
     w->stalled.store(false, std::memory_order_relaxed);
     w->counters.leave();
@@ -127,7 +127,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
     // relaxed: as in enter(); the user joins this thread before destroying
     // the executor, which orders this before destroy()'s check.
     num_workers_.fetch_sub(1, std::memory_order_relaxed);
-    if (rest.count) idle_.notify_one();
+    if (count) idle_.notify_one();
     release();
   }
 

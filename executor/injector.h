@@ -11,6 +11,7 @@
 #include <cstddef>
 
 #include <mutex>
+#include "base/intrusive_fifo.h"
 #include "executor/atomic.h"
 #include "executor/task_header.h"
 
@@ -43,8 +44,7 @@ class Injector {
 
  private:
   mutable weft::mutex mu_;
-  TaskHeader* head_ = nullptr;  // guarded by mu_
-  TaskHeader* tail_ = nullptr;  // guarded by mu_
+  IntrusiveFifo<TaskHeader, &TaskHeader::next> queue_;  // guarded by mu_
   bool closed_ = false;  // guarded by mu_
   // Written under mu_, read without it (a hint for idle workers).
   weft::atomic<size_t> len_{0};

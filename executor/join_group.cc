@@ -40,17 +40,11 @@ class ReadyBatch {
 
 // --- JoinSet ---------------------------------------------------------------
 
-void JoinSet::push_locked(TaskHeader* t) noexcept {
-  t->next = nullptr;
-  if (tail_) tail_->next = t; else head_ = t;
-  tail_ = t;
-}
-
 void JoinSet::schedule(TaskHeader* t) noexcept {
   Waker parent;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    push_locked(t);
+    ready_.push_back(t);
     parent = std::move(parent_);
   }
   // Not touching `this` any more: once the child is on the list, the parent
@@ -60,23 +54,21 @@ void JoinSet::schedule(TaskHeader* t) noexcept {
 
 void JoinSet::push(TaskHeader* t) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  push_locked(t);
+  ready_.push_back(t);
 }
 
 TaskHeader* JoinSet::take() noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  tail_ = nullptr;
-  return std::exchange(head_, nullptr);
+  return ready_.take_all();
 }
 
 TaskHeader* JoinSet::take_or_register(Waker parent) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  if (head_ == nullptr) {
+  if (ready_.empty()) {
     parent_ = std::move(parent);
     return nullptr;
   }
-  tail_ = nullptr;
-  return std::exchange(head_, nullptr);  // `parent` is dropped after unlocking
+  return ready_.take_all();  // `parent` is dropped after unlocking
 }
 
 // --- JoinGroup -------------------------------------------------------------

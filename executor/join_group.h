@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "base/intrusive_fifo.h"
 #include "executor/task.h"
 #include "executor/task_header.h"
 #include "executor/waker.h"
@@ -79,11 +80,9 @@ class JoinSet final : public Scheduler {
   TaskHeader* take_or_register(Waker parent) noexcept;
 
  private:
-  void push_locked(TaskHeader* t) noexcept ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
   std::mutex mu_;
-  TaskHeader* head_ ABSL_GUARDED_BY(mu_) = nullptr;
-  TaskHeader* tail_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // The ready list: children SCHEDULED and not yet taken by the parent.
+  IntrusiveFifo<TaskHeader, &TaskHeader::next> ready_ ABSL_GUARDED_BY(mu_);
   // Set only while the parent is suspended waiting for a ready child; taken
   // (and woken once) by the schedule() that ends that wait.
   Waker parent_ ABSL_GUARDED_BY(mu_);

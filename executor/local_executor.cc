@@ -1,5 +1,7 @@
 #include "executor/local_executor.h"
 
+#include "base/intrusive_fifo.h"
+
 #include "executor/parker.h"
 #include "executor/scheduler_core.h"
 #include "executor/task_threads.h"
@@ -82,8 +84,7 @@ class LocalCore final : public SchedulerCore, public Watched {
 
   void destroy() noexcept {
     unwatch(this);  // returns once no watchdog tick is looking at us
-    TaskHeader* queued = head_;
-    head_ = tail_ = nullptr;
+    TaskHeader* queued = queue_.take_all();
     shut_down(queued);
     release();
   }
@@ -94,18 +95,13 @@ class LocalCore final : public SchedulerCore, public Watched {
   void notify_remote() noexcept override { parker_.unpark(); }
 
   void push_local(TaskHeader* t) noexcept {
-    t->next = nullptr;
-    if (tail_) tail_->next = t; else head_ = t;
-    tail_ = t;
+    queue_.push_back(t);
     // relaxed: statistics only (see local_len_).
     local_len_.store(local_len_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   TaskHeader* pop_local() noexcept {
-    TaskHeader* t = head_;
+    TaskHeader* t = queue_.pop_front();
     if (t) {
-      head_ = t->next;
-      if (!head_) tail_ = nullptr;
-      t->next = nullptr;
       // relaxed: statistics only (see local_len_).
       local_len_.store(local_len_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     }
@@ -131,7 +127,7 @@ class LocalCore final : public SchedulerCore, public Watched {
 
   bool tick() noexcept {
     // relaxed: see on_watchdog_tick.
-    if (++ticks_ % kLocalRemoteInterval == 0 || !head_ ||
+    if (++ticks_ % kLocalRemoteInterval == 0 || queue_.empty() ||
         remote_due_.load(std::memory_order_relaxed)) {
       if (remote_due_.load(std::memory_order_relaxed)) {
         remote_due_.store(false, std::memory_order_relaxed);
@@ -148,15 +144,14 @@ class LocalCore final : public SchedulerCore, public Watched {
   Parker parker_;
   const uint32_t budget_;  // LocalExecutorOptions::budget
   // Owner thread only.
-  TaskHeader* head_ = nullptr;
-  TaskHeader* tail_ = nullptr;
+  IntrusiveFifo<TaskHeader, &TaskHeader::next> queue_;
   uint32_t ticks_ = 0;
   // Set by the watchdog, cleared by the owner when it drains the injector.
   std::atomic<bool> remote_due_{false};
   // Statistics (metrics()): written by the owner (a relaxed load and store),
   // read relaxed by any thread; no protocol reads them.
   WorkerCounters counters_;
-  std::atomic<uint32_t> local_len_{0};  // the length of head_..tail_
+  std::atomic<uint32_t> local_len_{0};  // the length of queue_
 };
 
 }  // namespace detail

@@ -2,9 +2,11 @@
 // few bytes each write takes.
 //
 // What it is for: the one loop over partial writes in weft. io.h's helpers
-// (copy's buffer path) and splice.h's fallback for a destination that
-// refuses splice(2) both write through it; it has its own header because
-// io.h includes splice.h, so splice.h cannot include io.h.
+// (copy's buffer path), splice.h's fallback for a destination that
+// refuses splice(2) and Async<T>::write_all (async_fd/async.h) all write
+// through it; it has its own header (and Bazel target, //io:write_all)
+// because io.h includes splice.h, so splice.h cannot include io.h, and
+// because async_fd/, which io/ builds on, cannot include io.h either.
 //
 // Requires: the writer (and the bytes) outlive the returned Task.
 //

@@ -7,7 +7,6 @@
 // for the whole process while it runs.
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -180,18 +179,6 @@ TEST_CASE("accept_loop: a closed listener ends the loop", "[examples][accept_loo
 
 namespace {
 
-// The highest fd open in this process.
-int highest_open_fd() {
-  int highest = 2;
-  DIR* d = ::opendir("/proc/self/fd");
-  if (!d) return 1024;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] != '.') highest = std::max(highest, std::atoi(e->d_name));
-  }
-  ::closedir(d);
-  return highest;
-}
-
 // Out of fds while it lives: a low soft RLIMIT_NOFILE, every fd below it
 // taken by a dup of stdin. No Catch2 assertion may run meanwhile (they can
 // need an fd, see tcp_emfile_test.cc); results are checked afterwards.
@@ -200,7 +187,7 @@ class OutOfFds {
   OutOfFds() {
     if (::getrlimit(RLIMIT_NOFILE, &saved_) != 0) return;
     rlimit low = saved_;
-    low.rlim_cur = static_cast<rlim_t>(highest_open_fd() + 32);
+    low.rlim_cur = static_cast<rlim_t>(weft_test::highest_open_fd() + 32);
     if (low.rlim_cur > saved_.rlim_cur || ::setrlimit(RLIMIT_NOFILE, &low) != 0) return;
     lowered_ = true;
     for (;;) {

@@ -19,18 +19,6 @@ using weft::TcpStream;
 
 namespace {
 
-template <class T>
-T take(absl::StatusOr<T> r) {
-  REQUIRE(r.ok());
-  return std::move(*r);
-}
-
-std::string pattern(size_t n, uint64_t seed) {
-  std::string s(n, '\0');
-  weft_test::fill_pattern(seed, 0, reinterpret_cast<uint8_t*>(s.data()), n);
-  return s;
-}
-
 // A destination that refuses splice (O_APPEND on a socket: splice says
 // EINVAL, write(2) ignores the flag) and fills after a few KiB: small
 // buffers on both ends, so a 64 KiB fallback write cannot go out at once.
@@ -82,10 +70,10 @@ constexpr auto kCopy = [](auto& r, auto& w) { return weft::copy(r, w); };
 
 TEST_CASE("splice fallback into a full destination: splice_copy waits for room, loses nothing",
           "[io][splice]") {
-  auto [a, b] = take(TcpStream::pair());
-  auto [c, d] = take(TcpStream::pair());
+  auto [a, b] = weft_test::take(TcpStream::pair());
+  auto [c, d] = weft_test::take(TcpStream::pair());
   make_small_refusing_destination(c, d);
-  const std::string data = pattern(192 << 10, 11);
+  const std::string data = weft_test::pattern_string(192 << 10, 11);
   Outcome o = weft::block_on(run(a, b, c, d, data, kSplice));
   REQUIRE_FALSE(o.copied.ok());
   CHECK(o.copied.status().code() == absl::StatusCode::kFailedPrecondition);
@@ -101,10 +89,10 @@ TEST_CASE("splice fallback into a full destination: splice_copy waits for room, 
 
 TEST_CASE("splice fallback into a full destination: copy() goes on and every byte arrives",
           "[io][splice]") {
-  auto [a, b] = take(TcpStream::pair());
-  auto [c, d] = take(TcpStream::pair());
+  auto [a, b] = weft_test::take(TcpStream::pair());
+  auto [c, d] = weft_test::take(TcpStream::pair());
   make_small_refusing_destination(c, d);
-  const std::string data = pattern(192 << 10, 12);
+  const std::string data = weft_test::pattern_string(192 << 10, 12);
   Outcome o = weft::block_on(run(a, b, c, d, data, kCopy));
   weft_test::require_ok(o.copied);
   CHECK(*o.copied == data.size());

@@ -24,18 +24,6 @@ static_assert(!weft::SpliceStream<weft::DuplexStream>);
 
 namespace {
 
-template <class T>
-T take(absl::StatusOr<T> r) {
-  REQUIRE(r.ok());
-  return std::move(*r);
-}
-
-std::string pattern(size_t n, uint64_t seed) {
-  std::string s(n, '\0');
-  weft_test::fill_pattern(seed, 0, reinterpret_cast<uint8_t*>(s.data()), n);
-  return s;
-}
-
 // A pipe's two ends as Async streams.
 std::pair<Async<OwnedFd>, Async<OwnedFd>> async_pipe() {
   int fds[2];
@@ -86,9 +74,9 @@ constexpr auto kCopy = [](auto& r, auto& w) { return weft::copy(r, w); };
 }  // namespace
 
 TEST_CASE("splice_copy moves 8 MiB from TCP to TCP, byte for byte", "[io][splice]") {
-  auto [a, b] = take(TcpStream::pair());
-  auto [c, d] = take(TcpStream::pair());
-  const std::string data = pattern(8 << 20, 1);
+  auto [a, b] = weft_test::take(TcpStream::pair());
+  auto [c, d] = weft_test::take(TcpStream::pair());
+  const std::string data = weft_test::pattern_string(8 << 20, 1);
   // splice_copy has no buffer path: success means splice moved every byte.
   Outcome o = weft::block_on(pump(b, a, d, c, data, kSplice));
   REQUIRE(o.wrote.ok());
@@ -101,8 +89,8 @@ TEST_CASE("splice_copy moves 8 MiB from TCP to TCP, byte for byte", "[io][splice
 
 TEST_CASE("splice_copy moves a pipe into a TCP stream", "[io][splice]") {
   auto [pr, pw] = async_pipe();
-  auto [c, d] = take(TcpStream::pair());
-  const std::string data = pattern(3 << 20, 2);
+  auto [c, d] = weft_test::take(TcpStream::pair());
+  const std::string data = weft_test::pattern_string(3 << 20, 2);
   Outcome o = weft::block_on(pump(pr, pw, d, c, data, kSplice));
   REQUIRE(o.copied.ok());
   CHECK(*o.copied == data.size());
@@ -115,10 +103,10 @@ TEST_CASE("a destination that refuses splice: splice_copy says so, copy falls ba
   // splice(2) refuses an O_APPEND destination that is not a pipe with
   // EINVAL; a socket's write(2) ignores the flag.
   SECTION("splice_copy: FailedPrecondition, and what it took went through a buffer") {
-    auto [a, b] = take(TcpStream::pair());
-    auto [c, d] = take(TcpStream::pair());
+    auto [a, b] = weft_test::take(TcpStream::pair());
+    auto [c, d] = weft_test::take(TcpStream::pair());
     REQUIRE(::fcntl(c.fd(), F_SETFL, ::fcntl(c.fd(), F_GETFL) | O_APPEND) == 0);
-    const std::string data = pattern(1000, 3);
+    const std::string data = weft_test::pattern_string(1000, 3);
     Outcome o = weft::block_on(pump(b, a, d, c, data, kSplice));
     REQUIRE_FALSE(o.copied.ok());
     CHECK(o.copied.status().code() == absl::StatusCode::kFailedPrecondition);
@@ -128,10 +116,10 @@ TEST_CASE("a destination that refuses splice: splice_copy says so, copy falls ba
     CHECK(*o.received == data);
   }
   SECTION("copy: every byte arrives") {
-    auto [a, b] = take(TcpStream::pair());
-    auto [c, d] = take(TcpStream::pair());
+    auto [a, b] = weft_test::take(TcpStream::pair());
+    auto [c, d] = weft_test::take(TcpStream::pair());
     REQUIRE(::fcntl(c.fd(), F_SETFL, ::fcntl(c.fd(), F_GETFL) | O_APPEND) == 0);
-    const std::string data = pattern(2 << 20, 4);
+    const std::string data = weft_test::pattern_string(2 << 20, 4);
     Outcome o = weft::block_on(pump(b, a, d, c, data, kCopy));
     REQUIRE(o.copied.ok());
     CHECK(*o.copied == data.size());
@@ -141,10 +129,10 @@ TEST_CASE("a destination that refuses splice: splice_copy says so, copy falls ba
 }
 
 TEST_CASE("splice_copy into a closed peer is an error, not a hang or a signal", "[io][splice]") {
-  auto [a, b] = take(TcpStream::pair());
-  auto [c, d] = take(TcpStream::pair());
+  auto [a, b] = weft_test::take(TcpStream::pair());
+  auto [c, d] = weft_test::take(TcpStream::pair());
   d.close();  // nobody will ever read what reaches c
-  const std::string data = pattern(4 << 20, 5);
+  const std::string data = weft_test::pattern_string(4 << 20, 5);
   absl::StatusOr<uint64_t> copied = weft::block_on([](TcpStream& a, TcpStream& b, TcpStream& c,
                                                       const std::string& data)
                                                        -> Task<absl::StatusOr<uint64_t>> {

@@ -1,5 +1,6 @@
 // Helpers for the socket tests: a second worker thread for an Executor,
-// scratch paths, checkable byte patterns, and the fd limit.
+// scratch paths, checkable byte patterns, unwrapping a StatusOr, and the
+// fd limit.
 //
 // Catch2 assertions are not thread-safe: tests assert only in the task
 // given to run_with_helper (it runs on the calling thread); spawned tasks
@@ -7,6 +8,7 @@
 #ifndef WEFT_TESTS_NET_TEST_UTIL_H_
 #define WEFT_TESTS_NET_TEST_UTIL_H_
 
+#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -108,6 +110,33 @@ inline int64_t first_mismatch(uint64_t seed, uint64_t offset, const uint8_t* buf
     if (buf[i] != pattern_byte(seed, offset + i)) return static_cast<int64_t>(offset + i);
   }
   return -1;
+}
+
+// `n` bytes of pattern stream `seed` from offset 0, as a string.
+inline std::string pattern_string(size_t n, uint64_t seed) {
+  std::string s(n, '\0');
+  fill_pattern(seed, 0, reinterpret_cast<uint8_t*>(s.data()), n);
+  return s;
+}
+
+// The value of `r`; fails the test (REQUIRE) when `r` holds an error.
+// Call it only where an assertion may run (see the top of this file).
+template <class T>
+T take(absl::StatusOr<T> r, std::source_location at = std::source_location::current()) {
+  require_ok(r, at);
+  return std::move(*r);
+}
+
+// The highest fd open in this process (1024 when /proc is not mounted).
+inline int highest_open_fd() {
+  int highest = 2;
+  DIR* d = ::opendir("/proc/self/fd");
+  if (!d) return 1024;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') highest = std::max(highest, std::atoi(e->d_name));
+  }
+  ::closedir(d);
+  return highest;
 }
 
 // Raises the soft RLIMIT_NOFILE to at least `want` (bounded by the hard

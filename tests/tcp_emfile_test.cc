@@ -5,7 +5,6 @@
 // Its own binary: it lowers RLIMIT_NOFILE for the whole process.
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -25,18 +24,6 @@ using weft::TcpStream;
 
 namespace {
 
-// The highest fd open in this process.
-int highest_open_fd() {
-  int highest = 2;
-  DIR* d = ::opendir("/proc/self/fd");
-  if (!d) return 1024;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] != '.') highest = std::max(highest, std::atoi(e->d_name));
-  }
-  ::closedir(d);
-  return highest;
-}
-
 // Lowers the soft fd limit for its lifetime and fills every free fd below
 // it; release() frees them again. Restores the limit on destruction.
 class FdExhaustion {
@@ -45,7 +32,7 @@ class FdExhaustion {
     REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved_) == 0);
     rlimit low = saved_;
     // Room for what is open now plus a margin; small, so filling is quick.
-    low.rlim_cur = static_cast<rlim_t>(highest_open_fd() + 64);
+    low.rlim_cur = static_cast<rlim_t>(weft_test::highest_open_fd() + 64);
     REQUIRE(low.rlim_cur <= saved_.rlim_cur);
     REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
     lowered_ = true;
