@@ -76,7 +76,7 @@ void Reactor::driver_main() noexcept {
     sleep_until_ms_.store(target, std::memory_order_seq_cst);
     // Dekker with push_op/submit_timer: after publishing our target, look
     // at the stacks once more; a push we miss here saw our target.
-    if (inserts_.load(std::memory_order_seq_cst) || cancels_.load(std::memory_order_seq_cst)) {
+    if (!inserts_.empty() || !cancels_.empty()) {
       continue;
     }
     // Stand by (wake every check interval) while any task thread is awake

@@ -72,6 +72,8 @@ struct ReactorMetrics {
   uint64_t driver_checks = 0;
 
   // --- timers (Timer, sleep_for, Interval, timeouts) ---------------------
+  // Counted by the driver: a timer cancelled before the driver took its
+  // insert (its owner took it back, reactor.cc) is in none of these.
   uint64_t timers_armed = 0;      // deadlines handed to the driver
   uint64_t timers_fired = 0;      // of those, reached (their task woken)
   uint64_t timers_cancelled = 0;  // of those, cancelled before they fired

@@ -32,8 +32,9 @@ namespace weft {
 namespace detail {
 namespace {
 
-// Queued timer operations after which a pusher wakes the driver even though
-// no deadline moved: bounds the memory of a create-and-cancel storm.
+// Queued cancel operations after which a canceller wakes the driver even
+// though no deadline moved: bounds the memory of a create-and-cancel storm
+// whose cancels cannot take their inserts back (timer_op_stack.h).
 constexpr uint32_t kOpsBeforeWake = 4096;
 
 uint64_t token(uint32_t index, uint32_t generation) {
@@ -196,26 +197,11 @@ Reactor::Clock::time_point Reactor::from_ms(uint64_t ms) const noexcept {
   return detail::saturating_add(start_, std::chrono::milliseconds(static_cast<int64_t>(ms)));
 }
 
-void Reactor::push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e,
-                      TimerEntry* TimerEntry::*link) noexcept {
-  // relaxed load: the CAS below re-reads.
-  TimerEntry* head = stack.load(std::memory_order_relaxed);
-  do {
-    e->*link = head;
-    // seq_cst: release publishes the entry to the driver's exchange; seq_cst
-    // also orders this push before our read of sleep_until_ms_ (Dekker with
-    // the driver, which stores sleep_until_ms_ then reads the stacks).
-  } while (!stack.compare_exchange_weak(head, e, std::memory_order_seq_cst,
-                                        std::memory_order_relaxed));
-}
-
 void Reactor::submit_timer(TimerEntry* e) noexcept {
   // Read before the push: once pushed, the driver may free a cancelled entry.
   const uint64_t deadline = e->when_ms;
-  push_op(inserts_, e, &TimerEntry::next_insert);
-  // relaxed: a count; the driver resets it when it takes the stacks.
-  const uint32_t ops = pending_ops_.fetch_add(1, std::memory_order_relaxed) + 1;
-  // seq_cst: the other half of the Dekker pair in push_op.
+  inserts_.push(e);  // seq_cst: see timer_op_stack.h (Dekker)
+  // seq_cst: the other half of the Dekker pair in push().
   uint64_t target = sleep_until_ms_.load(std::memory_order_seq_cst);
   while (deadline < target) {
     // Only the thread that lowers the target wakes the driver.
@@ -224,17 +210,32 @@ void Reactor::submit_timer(TimerEntry* e) noexcept {
       return;
     }
   }
-  if (ops == kOpsBeforeWake) wake_driver();
 }
 
 void Reactor::cancel_timer(TimerEntry* e) noexcept {
+  // Our insert is still on top of the stack (the common "arm, then cancel
+  // soon" of a timeout that did not expire): take it back. The driver never
+  // saw e and never will, so it cannot fire; both references are ours,
+  // and e is recycled here, into this thread's cache.
+  if (inserts_.unpush(e)) {
+    // relaxed: no other thread moves this state any more (only the driver
+    // does, and it never saw e); Timer awaiters holding a reference read it
+    // only as "not fired", which kPending already said.
+    e->state.store(TimerEntry::kCancelled, std::memory_order_relaxed);
+    // The owner's and the driver's reference; an awaiter may hold a third.
+    e->unref(2);
+    return;
+  }
   uint32_t expected = TimerEntry::kPending;
   // acq_rel: pairs with the driver's CAS to kFired; exactly one wins.
   if (e->state.compare_exchange_strong(expected, TimerEntry::kCancelled,
                                        std::memory_order_acq_rel, std::memory_order_acquire)) {
     // Our reference travels with the cancel operation.
-    push_op(cancels_, e, &TimerEntry::next_cancel);
-    if (pending_ops_.fetch_add(1, std::memory_order_relaxed) + 1 == kOpsBeforeWake) wake_driver();
+    cancels_.push(e);
+    // relaxed: a count; the driver resets it when it takes the stacks.
+    if (pending_cancels_.fetch_add(1, std::memory_order_relaxed) + 1 == kOpsBeforeWake) {
+      wake_driver();
+    }
   } else {
     e->unref();
   }
@@ -249,10 +250,11 @@ void Reactor::wake_driver() noexcept {
 void Reactor::run_timers() noexcept {
   // Take both stacks: inserts first, so a cancel in the same batch finds
   // its entry linked (or knows it never was).
-  // acquire: pairs with push_op's release.
-  TimerEntry* ins = inserts_.exchange(nullptr, std::memory_order_acquire);
-  TimerEntry* can = cancels_.exchange(nullptr, std::memory_order_acquire);
-  pending_ops_.store(0, std::memory_order_relaxed);
+  // acquire (take): pairs with push's release (timer_op_stack.h).
+  TimerEntry* ins = inserts_.take();
+  TimerEntry* can = cancels_.take();
+  // relaxed: a count (cancel_timer).
+  pending_cancels_.store(0, std::memory_order_relaxed);
   for (TimerEntry* e = ins; e;) {
     TimerEntry* next = e->next_insert;
     bump(driver_counters_.timers_armed);

@@ -79,6 +79,7 @@
 #include "reactor/registration_slab.h"
 #include "reactor/scheduled_io.h"
 #include "reactor/timer_entry.h"
+#include "reactor/timer_op_stack.h"
 #include "reactor/timer_wheel.h"
 
 namespace weft {
@@ -178,8 +179,6 @@ class Reactor final : public ParkBlocker {
   void driver_main() noexcept;
   void run_timers() noexcept;
   void wake_driver() noexcept;
-  void push_op(std::atomic<TimerEntry*>& stack, TimerEntry* e,
-               TimerEntry* TimerEntry::*link) noexcept;
 
   // Polls the I/O epoll fd and wakes the tasks of what it finds; any thread
   // (`watcher`: the caller is the I/O watcher). Counts the call, its events
@@ -256,12 +255,16 @@ class Reactor final : public ParkBlocker {
   WatcherCounters watcher_counters_;
 
   // Lock-free stacks of timer operations; pushed by any thread, taken
-  // whole by the driver.
-  std::atomic<TimerEntry*> inserts_{nullptr};
-  std::atomic<TimerEntry*> cancels_{nullptr};
-  // Operations pushed since the driver last took the stacks: past a
-  // threshold the pusher wakes the driver so memory stays bounded.
-  std::atomic<uint32_t> pending_ops_{0};
+  // whole by the driver (timer_op_stack.h). An owner that cancels an entry
+  // whose insert is still on top of inserts_ takes it back instead
+  // (cancel_timer): the driver never hears of it.
+  TimerOpStack<TimerEntry, &TimerEntry::next_insert> inserts_;
+  TimerOpStack<TimerEntry, &TimerEntry::next_cancel> cancels_;
+  // Cancel operations pushed since the driver last took the stacks: past a
+  // threshold the pusher wakes the driver, so the cancelled entries that
+  // wait for it (they cannot be recycled before) stay bounded. Inserts are
+  // not counted: an entry not cancelled is a live timer its owner holds.
+  std::atomic<uint32_t> pending_cancels_{0};
   // The deadline (ms) the driver sleeps towards, 0 while it is awake and
   // will look at the stacks again before sleeping, UINT64_MAX for none. A
   // pusher with an earlier deadline lowers it (CAS) and wakes the driver.

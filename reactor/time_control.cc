@@ -65,8 +65,7 @@ bool Reactor::settled() const noexcept {
   if (TimerEntry::unsettled_wakes() != 0) return false;
   if (g_unsettled_advances.load(std::memory_order_seq_cst) != 0) return false;
   if (awake_task_threads() != 0) return false;
-  return inserts_.load(std::memory_order_seq_cst) == nullptr &&
-         cancels_.load(std::memory_order_seq_cst) == nullptr;
+  return inserts_.empty() && cancels_.empty();
 }
 
 bool Reactor::paused_clock_pending(bool has_timers) const noexcept {

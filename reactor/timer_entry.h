@@ -24,8 +24,14 @@
 //   - When the deadline passes the driver moves kPending -> kFired, closes the
 //     waker slot and wakes the Waker it got; win or lose (to a cancel), it
 //     drops its reference.
-//   - To cancel, the owner moves kPending -> kCancelled. If that wins, its
-//     reference travels with a cancel operation: the driver unlinks the entry
+//   - To cancel, the owner first tries to take its insert back: if the
+//     insert is still on top of the stack (timer_op_stack.h, unpush), the
+//     driver never saw the entry and never will. The owner then holds both
+//     references, marks the entry kCancelled (nobody else moves the state
+//     of an entry the driver never saw) and drops both: no cancel
+//     operation, no driver work, and the entry goes back to the owner's
+//     own cache. Otherwise the owner moves kPending -> kCancelled. If that
+//     wins, its reference travels with a cancel operation: the driver unlinks the entry
 //     if it is still linked (dropping the driver's reference) and drops the
 //     owner's. If it loses (already fired), the owner drops its reference.
 //   - A Timer's awaiter takes a third reference (under the Timer's lock,
@@ -124,11 +130,13 @@ struct TimerEntry : TimerNode {
     // already synchronized with; the unref that frees is acq_rel.
     refs.fetch_add(1, std::memory_order_relaxed);
   }
-  void unref() noexcept {
+  // Drops `n` references held by the caller (2: an owner that took its
+  // insert back holds the driver's as well).
+  void unref(uint32_t n = 1) noexcept {
     // acq_rel: release publishes our accesses to the thread that drops the
     // last reference; acquire (for that thread) sees everyone's before it
     // destroys and recycles (a Waker still registered is dropped then).
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) recycle(this);
+    if (refs.fetch_sub(n, std::memory_order_acq_rel) == n) recycle(this);
   }
 
   // Paused time: marks the entry unsettled (driver, before the kFired CAS).
