@@ -15,7 +15,20 @@ namespace weft {
 namespace detail {
 
 int Reactor::hook_poll() noexcept {
-  return reactor_for_hooks()->poll_io(0, false, task_poll_counters());
+  Reactor* r = reactor_for_hooks();
+  // No fd registered: there is nothing to find, so no syscall (a program
+  // that only computes, or only uses timers, polls nothing: executor_bench's
+  // spawn and yield loops made one epoll_wait per 61 tasks for nothing).
+  // relaxed: a registration this load does not see yet loses no event. The
+  // registering thread sees its own increment (it precedes this load in
+  // that thread's order). Another thread sees it at a later poll; until
+  // then the fd is covered as every moment without a poll is: by the
+  // watcher (parking is unchanged: an idle thread still waits in epoll_wait
+  // on the I/O set, registrations or not), by the driver's checks while
+  // threads are awake (it polls when none did for two intervals), or by its
+  // own watch while they all sleep.
+  if (r->live_regs_.load(std::memory_order_relaxed) == 0) return 0;
+  return r->poll_io(0, false, task_poll_counters());
 }
 
 void Reactor::hook_park(TaskThread* self, Parker& parker) noexcept {

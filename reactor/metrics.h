@@ -45,8 +45,9 @@ struct ReactorMetrics {
 
   // --- epoll_wait calls on the I/O set, by who makes them ----------------
   // Task threads, without blocking: before they park, and busy Executor
-  // workers every 61 ticks. The common case: the event's task then runs on
-  // the thread that found it.
+  // workers every 61 ticks; only while some fd is registered (with none,
+  // there is nothing to find). The common case: the event's task then runs
+  // on the thread that found it.
   uint64_t task_polls = 0;
   // The watcher (one parked task thread at a time) sleeping in epoll_wait
   // on the I/O set.

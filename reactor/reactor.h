@@ -23,7 +23,9 @@
 //     1. Task threads that run out of work poll the I/O epoll fd without
 //        blocking before they park (busy Executor workers also every 61
 //        ticks), so a task woken by I/O is scheduled from, and runs on, the
-//        thread that found the event: no thread hop (tcp_rtt).
+//        thread that found the event: no thread hop (tcp_rtt). Only while
+//        some fd is registered: a program that only computes or sleeps
+//        makes no epoll_wait calls for nothing (io_poll.cc).
 //     2. A task thread that parks may sleep in epoll_wait on the I/O set as
 //        the *watcher* (one at a time), so an event on an idle runtime wakes
 //        the thread that runs its task: one hop (idle_rtt). It does not
