@@ -43,7 +43,7 @@ T block_on(Task<T> task, BlockOnOptions options = {}) {
   detail::ThreadRoot<T> root(std::move(task), &parker);
   detail::TaskThreadScope awake;
   while (!root.poll()) {
-    if (root.ready() || detail::poll_io_now() > 0) continue;
+    if (root.ready() || detail::poll_io_before_park() > 0) continue;
     detail::park_task_thread(parker);
   }
   return root.take();

@@ -149,7 +149,7 @@ class ExecutorCore final : public SchedulerCore, public Watched {
       // 4.2 -> 7.1 us).
       const bool last_searcher = w->searching && idle_.give_up_search(*w);
       // Events found now wake their tasks onto this worker.
-      if (poll_io_now() > 0) {
+      if (poll_io_before_park() > 0) {
         // About to run them instead of parking: as the last searcher we may
         // owe a wake-up for work pushed while notify_one counted on us
         // (tokio's last searcher checks the same). Parking re-checks for

@@ -53,7 +53,7 @@ class LocalCore final : public SchedulerCore, public Watched {
       if (root.poll()) break;
       if (tick()) continue;
       if (root.ready()) continue;
-      if (poll_io_now() > 0) continue;
+      if (poll_io_before_park() > 0) continue;
       // A remote push or a root wake after our checks leaves a permit, so
       // this cannot miss one.
       if (injector_.is_empty()) counters_.park([this] { park_task_thread(parker_); });

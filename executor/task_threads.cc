@@ -100,6 +100,18 @@ int poll_io_now() noexcept {
   return h->poll();
 }
 
+int poll_io_before_park() noexcept {
+  const ReactorHooks* h = hooks();
+  if (!h) return 0;
+  Record* me = t_owner.record;
+  if (!me || me->depth == 0) return h->poll();  // it will park on its futex
+  // Counted whether or not the reactor skips the syscall: the thread looks
+  // at I/O either way, in this poll or in the watcher's wait right after.
+  // relaxed: owner-only counter (see TaskThread::polls).
+  me->polls.store(me->polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  return h->poll_before_park(me);
+}
+
 void park_task_thread(Parker& parker) noexcept {
   Record* me = t_owner.record;
   const ReactorHooks* h = hooks();

@@ -6,9 +6,11 @@
 // found by the threads that will run the woken tasks, not hop through the
 // reactor's own thread. Every thread that runs tasks (Executor workers,
 // LocalExecutor::run, block_on) therefore:
-//   - polls the reactor without blocking (poll_io_now) before it parks, and
-//     busy Executor workers every 61 ticks; the poll is counted, so the
-//     reactor can tell which awake threads are still polling;
+//   - polls the reactor without blocking before it parks
+//     (poll_io_before_park, which a thread about to watch I/O skips), and
+//     busy Executor workers every 61 ticks (poll_io_now); the poll is
+//     counted, so the reactor can tell which awake threads are still
+//     polling;
 //   - parks through park_task_thread(), which lets the reactor choose how:
 //     one idle thread at a time may sleep in epoll_wait as the I/O watcher,
 //     so an event on an idle runtime wakes the thread that runs its task;
@@ -60,6 +62,11 @@ struct ReactorHooks {
   // Polls for ready events without blocking and wakes their tasks; returns
   // how many events it handled.
   int (*poll)() noexcept;
+  // The same, by the task thread `self` that found no work and is about to
+  // park (park below). The reactor may skip the syscall when `self` is to
+  // park as the I/O watcher, whose blocking wait finds the same events; it
+  // then polls in park if the thread parks otherwise.
+  int (*poll_before_park)(TaskThread* self) noexcept;
   // Parks the calling task thread `self` on `parker`, as the reactor sees
   // fit (in epoll_wait as the I/O watcher, or on the futex).
   void (*park)(TaskThread* self, Parker& parker) noexcept;
@@ -83,6 +90,10 @@ class TaskThreadScope {
 // Polls the reactor without blocking; wakes the tasks of what it finds.
 // Inside a TaskThreadScope the poll is counted for the calling thread.
 int poll_io_now() noexcept;
+// As poll_io_now, by a thread that found no work and will call
+// park_task_thread next unless this finds some: the reactor may defer the
+// look at I/O into the park (ReactorHooks::poll_before_park).
+int poll_io_before_park() noexcept;
 // Parks the calling thread (inside a TaskThreadScope) until `parker` is
 // unparked, or spuriously; it is not counted as awake meanwhile.
 void park_task_thread(Parker& parker) noexcept;

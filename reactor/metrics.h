@@ -44,9 +44,10 @@ struct ReactorMetrics {
   uint64_t io_wakes = 0;   // tasks those events woke (a waiter satisfied)
 
   // --- epoll_wait calls on the I/O set, by who makes them ----------------
-  // Task threads, without blocking: before they park, and busy Executor
-  // workers every 61 ticks. The common case: the event's task then runs on
-  // the thread that found it.
+  // Task threads, without blocking: before they park (unless they park as
+  // the watcher, whose wait finds the same events), and busy Executor
+  // workers every 61 ticks; only while some fd is registered. The common
+  // case: the event's task then runs on the thread that found it.
   uint64_t task_polls = 0;
   // The watcher (one parked task thread at a time) sleeping in epoll_wait
   // on the I/O set.

@@ -110,8 +110,8 @@ Reactor::Reactor() : start_(clock_now()), wheel_(0) {
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, watch_evfd_, &ev) != 0) die("epoll_ctl(watch eventfd)");
   // release: pairs with reactor_for_hooks().
   g_reactor.store(this, std::memory_order_release);
-  static const ReactorHooks kHooks = {&Reactor::hook_poll, &Reactor::hook_park,
-                                      &Reactor::hook_first_awake};
+  static const ReactorHooks kHooks = {&Reactor::hook_poll, &Reactor::hook_poll_before_park,
+                                      &Reactor::hook_park, &Reactor::hook_first_awake};
   set_reactor_hooks(&kHooks);
   driver_ = std::thread([this] { driver_main(); });
   pthread_setname_np(driver_.native_handle(), "weft-reactor");

@@ -23,7 +23,12 @@
 //     1. Task threads that run out of work poll the I/O epoll fd without
 //        blocking before they park (busy Executor workers also every 61
 //        ticks), so a task woken by I/O is scheduled from, and runs on, the
-//        thread that found the event: no thread hop (tcp_rtt).
+//        thread that found the event: no thread hop (tcp_rtt). Only while
+//        some fd is registered: a program that only computes or sleeps
+//        makes no epoll_wait calls for nothing. A thread about to park as
+//        the watcher (2.) skips the poll before parking: its blocking
+//        epoll_wait returns at once with the same events (an idle server's
+//        round trip: epoll_wait, read, write; see io_poll.cc).
 //     2. A task thread that parks may sleep in epoll_wait on the I/O set as
 //        the *watcher* (one at a time), so an event on an idle runtime wakes
 //        the thread that runs its task: one hop (idle_rtt). It does not
@@ -210,11 +215,17 @@ class Reactor final : public ParkBlocker {
   // Parking task threads (executor/task_threads.h): one at a time may
   // become the I/O watcher and sleep in epoll_wait on epfd_.
   void park_task_thread(TaskThread* self, Parker& parker) noexcept;
+  // Whether `self`, parking, should take the watcher role (a hint: the
+  // role's CAS decides).
+  bool may_watch(const TaskThread* self) const noexcept;
+  // Whether any fd is registered (a relaxed hint: see io_poll.cc).
+  bool has_registrations() const noexcept;
   // ParkBlocker: the watcher's wait, and its interruption by unpark().
   void block() noexcept override;
   void interrupt() noexcept override;
 
   static int hook_poll() noexcept;
+  static int hook_poll_before_park(TaskThread* self) noexcept;
   static void hook_park(TaskThread* self, Parker& parker) noexcept;
   static void hook_first_awake() noexcept;
   // Makes the driver wake one check interval from now (any thread).
