@@ -127,7 +127,20 @@ TEST_CASE("10,000 random timers: none early, and the reactor wakes them in deadl
   while (finished < kTimers) {
     weft::detail::TaskHeader* t = rec.pop(give_up);
     if (!t) break;  // a timer never fired: fails below
-    if (weft::detail::run_task(t) == weft::detail::RunResult::kFinished) ++finished;
+    switch (weft::detail::run_task(t)) {
+      case weft::detail::RunResult::kFinished:
+        ++finished;
+        break;
+      case weft::detail::RunResult::kReschedule:
+        // The timer fired while the task's first step ran (it had put its
+        // Waker in the entry's slot, not yet returned): a wake of a running
+        // task is the runner's to act on, with no schedule() call. Dropping
+        // it lost that task: 9,999 of 10,000 under TSan on a busy machine.
+        rec.push_new(t);
+        break;
+      case weft::detail::RunResult::kIdle:
+        break;
+    }
   }
   for (auto* t : tasks) weft::detail::handle_release(t, /*detach=*/false);
   CHECK(finished == kTimers);
